@@ -1,0 +1,61 @@
+# Two commands set everything up on a fresh machine:
+#   make run    create .venv, install, build the sample index if missing, start the chat UI
+#   make test   create .venv, install with test extras (and Chromium for the browser tests), run pytest
+# Both are idempotent: a second run only checks stamps and starts at once.
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test install install-test browser eval-seed eval-pyfaq bench clean help
+
+help:
+	@echo "make run    - set up and start the chat app (http://127.0.0.1:7860)"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make eval-seed / make eval-pyfaq / make bench - measurements (see README)"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Reinstall only when the dependency list changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q chromium || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium); \
+	fi
+
+run: install
+	$(PY) app.py
+
+test: install-test browser
+	$(PY) -m pytest -q
+
+eval-seed: install
+	$(PY) -m qa eval ../shared/data/seed/questions.jsonl --index data/indexes/sample --build data/sample --out reports/seed
+
+eval-pyfaq: install
+	$(PY) -m qa eval ../shared/evalsets/pyfaq/questions.jsonl --index data/indexes/pyfaq --build ../shared/evalsets/pyfaq/corpus --out reports/pyfaq
+
+bench: install
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache reports

@@ -1,0 +1,54 @@
+"""A deterministic, model-free embedder: hashed bag of stemmed terms.
+
+Useful where the model does not matter (unit tests, smoke runs): similar wording gives similar
+vectors, it needs no files, and it is instant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Sequence
+
+import numpy as np
+
+from .base import normalise_rows
+
+
+def _terms(text: str) -> list[str]:
+    from qa.text import content_terms
+
+    return content_terms(text)
+
+
+class HashingEmbedder:
+    """Feature hashing of content terms (and their bigrams) into ``dim`` signed buckets.
+
+    >>> e = HashingEmbedder(dim=64)
+    >>> float(e.embed_query("red apples") @ e.embed_query("red apples")) > 0.99
+    True
+    """
+
+    def __init__(self, *, dim: int = 256) -> None:
+        self.dim = int(dim)
+        self.name = f"hashing-{self.dim}"
+
+    def _vector(self, text: str) -> np.ndarray:
+        terms = _terms(text)
+        features = terms + [f"{a} {b}" for a, b in zip(terms, terms[1:])]
+        vector = np.zeros(self.dim, dtype=np.float32)
+        for feature in features:
+            digest = hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % self.dim
+            vector[bucket] += 1.0 if digest[4] & 1 else -1.0
+        return vector
+
+    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalise_rows(np.stack([self._vector(t) for t in texts]))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]

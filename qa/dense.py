@@ -1,0 +1,85 @@
+"""Exact inner-product search over normalised vectors (cosine similarity), on FAISS."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexFormatError, MissingDependencyError
+
+
+def _faiss():
+    try:
+        import faiss
+    except ImportError as exc:  # pragma: no cover - faiss-cpu is a declared dependency
+        raise MissingDependencyError("dense search needs FAISS: pip install faiss-cpu") from exc
+    return faiss
+
+
+class DenseIndex:
+    """Rows of unit vectors; ``search`` returns the most similar rows by inner product.
+
+    Row ``i`` of the index is passage ``i`` of the index directory (an explicit row map, so
+    FAISS's ``-1`` padding is dropped rather than mistaken for a passage).
+
+    >>> import numpy as np
+    >>> index = DenseIndex.build(np.eye(3, dtype=np.float32))
+    >>> scores, rows = index.search(np.array([[0, 1, 0]], dtype=np.float32), k=2)
+    >>> rows[0].tolist(), round(float(scores[0][0]), 3)
+    ([1, 0], 1.0)
+    """
+
+    def __init__(self, index) -> None:
+        self._index = index
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, *, dim: int | None = None) -> "DenseIndex":
+        faiss = _faiss()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2:
+            vectors = vectors.reshape(0, dim or 0)
+        index = faiss.IndexFlatIP(vectors.shape[1] if vectors.size or dim is None else dim)
+        if len(vectors):
+            index.add(vectors)
+        return cls(index)
+
+    @property
+    def dim(self) -> int:
+        return int(self._index.d)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Per query: scores (descending) and row numbers of up to ``k`` rows."""
+        queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
+        k = min(k, len(self))
+        if k <= 0:
+            empty = [np.zeros(0, dtype=np.float32) for _ in queries]
+            return empty, [np.zeros(0, dtype=np.int64) for _ in queries]
+        scores, rows = self._index.search(queries, k)
+        keep = rows >= 0
+        return [s[m] for s, m in zip(scores, keep)], [r[m] for r, m in zip(rows, keep)]
+
+    def vectors(self) -> np.ndarray:
+        """All stored vectors, ``float32 [len(self), dim]``."""
+        if not len(self):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_n(0, len(self))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        _faiss().write_index(self._index, os.fspath(path))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, mmap: bool = False) -> "DenseIndex":
+        faiss = _faiss()
+        flags = faiss.IO_FLAG_MMAP if mmap else 0
+        try:
+            return cls(faiss.read_index(os.fspath(Path(path)), flags))
+        except RuntimeError as exc:
+            raise IndexFormatError(
+                f"the vector index {str(path)!r} is corrupt or unreadable ({str(exc).splitlines()[0]}); "
+                "rebuild it with: qa index PATH... --index DIR --rebuild"
+            ) from exc

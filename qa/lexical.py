@@ -1,0 +1,122 @@
+"""BM25 keyword search over passages, on bm25s, with our own tokenizer (:func:`qa.text.content_terms`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Sequence
+
+import numpy as np
+
+from .errors import IndexFormatError, MissingDependencyError
+
+# Lucene's defaults (k1=1.2 in Lucene, 1.5 in bm25s); kept as bm25s ships them unless measured.
+BM25_K1 = 1.5
+BM25_B = 0.75
+
+
+def _bm25s():
+    try:
+        import bm25s
+    except ImportError as exc:  # pragma: no cover - bm25s is a declared dependency
+        raise MissingDependencyError("keyword search needs bm25s: pip install bm25s") from exc
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+class LexicalIndex:
+    """BM25 over pre-tokenised passages. Row ``i`` is passage ``i``.
+
+    >>> index = LexicalIndex.build([["cat", "sat"], ["dog", "ran"], ["cat", "ran"]])
+    >>> scores, rows = index.search(["dog"], k=2)
+    >>> rows.tolist()
+    [1]
+    """
+
+    def __init__(self, model, size: int) -> None:
+        self._model = model
+        self._size = size
+
+    @classmethod
+    def build(cls, token_lists: Sequence[Sequence[str]]) -> "LexicalIndex":
+        bm25s = _bm25s()
+        model = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        if token_lists:
+            # bm25s wants at least one token per row; an empty passage gets the empty token.
+            model.index([list(t) if t else [""] for t in token_lists], show_progress=False)
+        return cls(model, len(token_lists))
+
+    def __len__(self) -> int:
+        return self._size
+
+    def max_score(self, terms: Sequence[str]) -> float:
+        """An upper bound of any passage's score for ``terms``: the sum of their idf (bm25s's
+        term-frequency factor ``tf / (tf + k1 * norm)`` stays below 1)."""
+        ids = self._term_ids(terms)
+        if not ids:
+            return 0.0
+        return float(self._idf(ids).sum())
+
+    def document_frequency(self, term: str) -> int:
+        """How many passages contain ``term``."""
+        ids = self._term_ids([term])
+        if not ids:
+            return 0
+        indptr = self._model.scores["indptr"]
+        return int(indptr[ids[0] + 1] - indptr[ids[0]])
+
+    def term_idf(self, term: str) -> float:
+        """The idf of one term; a term absent from the index gets the idf of a term with df = 0
+        (the rarest possible), because a word no passage contains is as specific as words get."""
+        ids = self._term_ids([term])
+        if ids:
+            return float(self._idf(ids)[0])
+        return float(np.log(1 + (self._size + 0.5) / 0.5))
+
+    def _term_ids(self, terms: Sequence[str]) -> list[int]:
+        if not self._size:
+            return []
+        vocab = self._model.vocab_dict
+        return [vocab[t] for t in terms if t and t in vocab]
+
+    def _idf(self, ids: list[int]) -> np.ndarray:
+        n = self._size
+        indptr = self._model.scores["indptr"]
+        df = np.array([indptr[i + 1] - indptr[i] for i in ids], dtype=np.float64)
+        return np.log(1 + (n - df + 0.5) / (df + 0.5))  # Lucene's idf, as bm25s computes it
+
+    def search(self, terms: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Scores (descending) and rows of up to ``k`` passages that contain any of ``terms``."""
+        ids = self._term_ids(terms)
+        if not ids or k <= 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        scores = self._model.get_scores_from_ids(ids)
+        positive = np.flatnonzero(scores > 0)
+        if len(positive) > k:
+            positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
+        order = positive[np.lexsort((positive, -scores[positive]))]
+        return scores[order].astype(np.float32), order.astype(np.int64)
+
+    def save(self, directory: str | os.PathLike[str]) -> None:
+        os.makedirs(directory, exist_ok=True)
+        if self._size:
+            self._model.save(os.fspath(directory), show_progress=False)
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str], size: int, *, mmap: bool = False) -> "LexicalIndex":
+        bm25s = _bm25s()
+        if not size:
+            return cls(bm25s.BM25(k1=BM25_K1, b=BM25_B), 0)
+        try:
+            model = bm25s.BM25.load(os.fspath(directory), mmap=mmap, show_progress=False, verbosity=0)
+        except Exception as exc:  # bm25s raises whatever numpy/json raise on damaged files
+            raise IndexFormatError(
+                f"the keyword index in {str(directory)!r} is corrupt or unreadable ({type(exc).__name__}: {exc}); "
+                "rebuild it with: qa index PATH... --index DIR --rebuild"
+            ) from exc
+        if int(model.scores.get("num_docs", -1)) != size:
+            raise IndexFormatError(
+                f"the keyword index in {str(directory)!r} covers {model.scores.get('num_docs')} passages but the "
+                f"index has {size}; rebuild it with: qa index PATH... --index DIR --rebuild"
+            )
+        return cls(model, size)

@@ -1,0 +1,370 @@
+"""Files and folders -> :class:`~qa.types.Document` records.
+
+Supported: ``.txt``, ``.md``/``.markdown``, ``.html``/``.htm``, ``.pdf``, ``.jsonl``. Folders are
+walked recursively (hidden files and folders are ignored). A file that cannot be used is never
+fatal: it is reported in :attr:`LoadResult.skipped` with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import DocumentError
+from .html_text import extract_html
+from .types import Document, Section
+
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+PDF_SUFFIXES = {".pdf"}
+JSONL_SUFFIXES = {".jsonl"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | JSONL_SUFFIXES
+
+DEFAULT_MAX_FILE_MB = 64.0
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file that was not indexed, and why (one line, meant for people)."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+@dataclass
+class LoadResult:
+    """What :func:`load_documents` found: the documents and the files it skipped."""
+
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+def source_name(path: str | os.PathLike[str]) -> str:
+    """The key a file is indexed under: its absolute path with ``/`` separators.
+
+    Absolute paths make ``qa.remove("docs/a.md")`` and ``qa.add(["docs"])`` agree no matter which
+    directory each call was made from.
+    """
+    return Path(os.path.abspath(os.fspath(path))).as_posix()
+
+
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path, str | None]]:
+    """Yield ``(file, None)`` for each file under ``paths`` (recursively, sorted), or
+    ``(path, reason)`` when a path cannot be used at all."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            yield path, None
+        elif path.is_dir():
+            seen_dirs: set[tuple[int, int]] = set()
+            for root, dirs, files in os.walk(path, followlinks=True):
+                try:
+                    st = os.stat(root)
+                except OSError:
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in seen_dirs:  # a symlink loop or a second link to a folder already walked
+                    dirs[:] = []
+                    continue
+                seen_dirs.add(key)
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield Path(root) / name, None
+        elif path.exists() or path.is_symlink():
+            yield path, "not a regular file or folder (broken link, device or socket)"
+        else:
+            yield path, "no such file or folder"
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """Bytes -> str: UTF-8 (with or without BOM), else the detected encoding."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        western = data.decode("cp1252")
+        letters = [ch for ch in western if ch.isalpha()]
+        # Western European text is mostly ASCII letters; text in another single-byte code page
+        # (Cyrillic, Greek...) read as cp1252 becomes mostly accented letters instead.
+        if letters and sum(not ch.isascii() for ch in letters) / len(letters) < 0.5:
+            return western
+    except UnicodeDecodeError:
+        pass
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[: 1 << 20]).best()
+        if best is not None and best.encoding:
+            return data.decode(best.encoding, errors="replace")
+    except ImportError:  # pragma: no cover - charset-normalizer is a declared dependency
+        pass
+    return data.decode("cp1252", errors="replace")
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:8192]
+    if not head:
+        return False
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # UTF-16 text has NULs
+    if b"\0" in head:
+        return True
+    controls = sum(b < 9 or 13 < b < 32 for b in head)
+    return controls / len(head) > 0.1
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _markdown_sections(text: str) -> tuple[tuple[Section, ...], str]:
+    """ATX (``#``) and setext (``===``/``---``) headings outside code fences -> sections, title."""
+    headings: list[tuple[int, int, str]] = []  # (offset, level, text)
+    lines = text.split("\n")
+    offset = 0
+    in_fence = False
+    previous = ""
+    previous_offset = 0
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith(("```", "~~~")):
+            in_fence = not in_fence
+        elif not in_fence:
+            atx = re.match(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$", line)
+            if atx and atx.group(2):
+                headings.append((offset, len(atx.group(1)), atx.group(2)))
+            elif previous.strip() and re.match(r"^ {0,3}(=+|-+)\s*$", line) and not previous.lstrip().startswith(("-", "*", ">")):
+                headings.append((previous_offset, 1 if stripped.startswith("=") else 2, previous.strip()))
+        previous, previous_offset = line, offset
+        offset += len(line) + 1
+
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    for i, (start, level, heading) in enumerate(headings):
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, heading))
+        end = headings[i + 1][0] if i + 1 < len(headings) else len(text)
+        sections.append(Section(start, end, tuple(h for _, h in stack)))
+    title = next((h for _, level, h in headings if level == 1), "")
+    return tuple(sections), title
+
+
+def _front_matter_title(text: str) -> str:
+    match = re.match(r"^---\n(.*?)\n---\n", text, re.DOTALL)
+    if match:
+        title = re.search(r"^title:\s*[\"']?(.*?)[\"']?\s*$", match.group(1), re.MULTILINE)
+        if title:
+            return title.group(1)
+    return ""
+
+
+def _load_text(path: Path, data: bytes, kind: str) -> list[Document]:
+    if _looks_binary(data):
+        raise DocumentError("binary content in a text file")
+    text = _normalise_newlines(_decode(data, path))
+    if not text.strip():
+        raise DocumentError("empty (no text)")
+    source = source_name(path)
+    if kind == "markdown":
+        sections, heading_title = _markdown_sections(text)
+        title = _front_matter_title(text) or heading_title
+        return [Document.from_text(text, source=source, title=title or None, kind="markdown", sections=sections)]
+    first_line = text.strip().split("\n", 1)[0].strip()
+    # A short first line with no final period reads as the title (as in news articles).
+    title = first_line if 0 < len(first_line) <= 150 and not first_line.endswith(".") else None
+    return [Document.from_text(text, source=source, title=title, kind="text")]
+
+
+def _load_html(path: Path, data: bytes) -> list[Document]:
+    if not data.strip():
+        raise DocumentError("empty (no text)")
+    if b"\0" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DocumentError("binary content in an HTML file")
+    extracted = extract_html(data, fallback_title=path.stem)
+    if not extracted.text.strip():
+        raise DocumentError("no readable text in the page's main content")
+    return [
+        Document.from_text(
+            extracted.text,
+            source=source_name(path),
+            title=extracted.title or None,
+            kind="html",
+            sections=extracted.sections,
+        )
+    ]
+
+
+def _load_pdf(path: Path, data: bytes) -> list[Document]:
+    try:
+        import io
+
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError as exc:  # pragma: no cover - pypdf is a declared dependency
+        raise DocumentError("PDF support needs pypdf: pip install pypdf") from exc
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise DocumentError("encrypted PDF (needs a password)")
+            except DocumentError:
+                raise
+            except Exception as exc:
+                raise DocumentError(f"encrypted PDF that cannot be opened ({exc})") from exc
+        page_texts = []
+        for page in reader.pages:
+            page_texts.append(_normalise_newlines(page.extract_text() or "").strip())
+        meta_title = ""
+        try:
+            meta_title = (reader.metadata.title or "") if reader.metadata else ""
+        except Exception:  # broken metadata must not lose the text
+            meta_title = ""
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
+        raise DocumentError(f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # pypdf raises many kinds of errors on damaged files
+        raise DocumentError(f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
+
+    if not any(t.strip() for t in page_texts):
+        raise DocumentError("no extractable text (a scanned PDF needs OCR first)")
+    pages: list[int] = []
+    pieces: list[str] = []
+    offset = 0
+    for text in page_texts:
+        if pieces:
+            offset += 2
+        pages.append(offset)
+        pieces.append(text)
+        offset += len(text)
+    text = "\n\n".join(pieces)
+    first_line = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    title = meta_title.strip() or (first_line if len(first_line) <= 150 else "")
+    return [Document.from_text(text, source=source_name(path), title=title or None, kind="pdf", pages=tuple(pages))]
+
+
+_JSONL_TEXT_FIELDS = ("text", "content", "body")
+_JSONL_ID_FIELDS = ("id", "_id", "doc_id", "docid")
+
+
+def _load_jsonl(path: Path, data: bytes, skipped: list[SkippedFile]) -> list[Document]:
+    if _looks_binary(data):
+        raise DocumentError("binary content in a JSONL file")
+    documents: list[Document] = []
+    base = source_name(path)
+    seen_ids: set[str] = set()
+    for line_number, line in enumerate(_decode(data, path).splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{line_number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            skipped.append(SkippedFile(where, f"invalid JSON ({exc.msg})"))
+            continue
+        if not isinstance(record, dict):
+            skipped.append(SkippedFile(where, "a JSONL line must be an object with a 'text' field"))
+            continue
+        text = next((record[k] for k in _JSONL_TEXT_FIELDS if isinstance(record.get(k), str)), None)
+        if text is None or not text.strip():
+            skipped.append(SkippedFile(where, "no 'text' field (or it is empty)"))
+            continue
+        record_id = next((str(record[k]) for k in _JSONL_ID_FIELDS if record.get(k) not in (None, "")), str(line_number))
+        if record_id in seen_ids:
+            skipped.append(SkippedFile(where, f"duplicate id {record_id!r} (the first one is kept)"))
+            continue
+        seen_ids.add(record_id)
+        metadata = {k: v for k, v in record.items() if k not in _JSONL_TEXT_FIELDS}
+        title = record.get("title") if isinstance(record.get("title"), str) else None
+        documents.append(
+            Document.from_text(
+                _normalise_newlines(text),
+                source=f"{base}#{record_id}",
+                path=base,
+                title=title or f"{path.stem} #{record_id}",
+                kind="jsonl",
+                metadata=metadata,
+            )
+        )
+    if not documents:
+        raise DocumentError("no usable lines (each needs a JSON object with a 'text' field)")
+    return documents
+
+
+def load_file(path: str | os.PathLike[str], *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> LoadResult:
+    """Load one file into documents (a JSONL file may hold many). Never raises for a bad file:
+    problems are reported in ``result.skipped``.
+
+    >>> load_file("missing.txt").skipped[0].reason
+    'no such file or folder'
+    """
+    result = LoadResult()
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if not path.exists():
+            raise DocumentError("no such file or folder")
+        if suffix not in SUPPORTED_SUFFIXES:
+            supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+            raise DocumentError(f"unsupported file type {suffix or '(no extension)'!r} (supported: {supported})")
+        size = path.stat().st_size
+        if size == 0:
+            raise DocumentError("empty file")
+        if size > max_file_mb * 1024 * 1024:
+            raise DocumentError(
+                f"too large ({size / 1024 / 1024:.1f} MB > {max_file_mb:g} MB); raise the limit with max_file_mb "
+                "(CLI: --max-file-mb) or split the file"
+            )
+        try:
+            data = path.read_bytes()
+        except PermissionError:
+            raise DocumentError("permission denied (not readable by this user)") from None
+        except OSError as exc:
+            raise DocumentError(f"unreadable ({exc.strerror or exc})") from None
+        if suffix in TEXT_SUFFIXES:
+            result.documents.extend(_load_text(path, data, "text"))
+        elif suffix in MARKDOWN_SUFFIXES:
+            result.documents.extend(_load_text(path, data, "markdown"))
+        elif suffix in HTML_SUFFIXES:
+            result.documents.extend(_load_html(path, data))
+        elif suffix in PDF_SUFFIXES:
+            result.documents.extend(_load_pdf(path, data))
+        else:
+            result.documents.extend(_load_jsonl(path, data, result.skipped))
+    except DocumentError as exc:
+        result.skipped.append(SkippedFile(str(path), str(exc)))
+    except RecursionError:
+        result.skipped.append(SkippedFile(str(path), "too deeply nested to parse"))
+    return result
+
+
+def load_documents(paths: Iterable[str | os.PathLike[str]], *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> LoadResult:
+    """Load every supported file under ``paths`` (files or folders, recursively).
+
+    >>> result = load_documents(["no/such/folder"])
+    >>> result.documents, str(result.skipped[0])
+    ([], 'no/such/folder: no such file or folder')
+    """
+    result = LoadResult()
+    for path, problem in iter_files(paths):
+        if problem:
+            result.skipped.append(SkippedFile(str(path), problem))
+            continue
+        loaded = load_file(path, max_file_mb=max_file_mb)
+        result.documents.extend(loaded.documents)
+        result.skipped.extend(loaded.skipped)
+    return result

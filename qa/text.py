@@ -1,0 +1,206 @@
+"""Pure text helpers: blocks, sentences, words, terms.
+
+Every splitter returns ``(start, end)`` character spans into the text it was given, never copies,
+so callers can keep exact offsets into a document.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from typing import Iterable
+
+Span = tuple[int, int]
+
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_WORD = re.compile(r"\S+")
+
+# A sentence ends at . ! ? or … (possibly followed by closing quotes/brackets) before whitespace.
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+_NEXT_STARTS_SENTENCE = re.compile(r"\s+[\"'“‘«(\[]*[A-Z0-9À-ÖØ-Þ]")
+_ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof sr jr st vs etc e.g i.e cf al fig figs eq eqs no nos vol vols ch sec
+    approx dept est inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec
+    mt ft u.s u.k u.n e.u a.m p.m ph.d
+    """.split()
+)
+
+
+def word_count(text: str) -> int:
+    """Number of whitespace-separated words. ``word_count("a b  c") == 3``."""
+    return len(_WORD.findall(text))
+
+
+def _strip_span(text: str, start: int, end: int) -> Span | None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return (start, end) if start < end else None
+
+
+def _looks_hard_wrapped(lines: list[str]) -> bool:
+    """True when most lines have similar, medium lengths: text wrapped at a fixed width, where a
+    single newline is just a space inside a paragraph."""
+    lengths = [len(line.rstrip()) for line in lines if line.strip()]
+    if len(lengths) < 4:
+        return False
+    in_band = sum(45 <= n <= 100 for n in lengths)
+    return in_band / len(lengths) >= 0.75
+
+
+def split_blocks(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Split ``text[start:end]`` into paragraph-like blocks.
+
+    Blank lines always separate blocks. A single newline separates blocks too, unless the text
+    looks hard-wrapped at a fixed width (then it is a soft line break inside a paragraph).
+
+    >>> t = "Title\\nFirst para.\\n\\nSecond."
+    >>> [t[a:b] for a, b in split_blocks(t)]
+    ['Title', 'First para.', 'Second.']
+    """
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    pos = start
+    paragraphs: list[Span] = []
+    for match in _BLANK_LINE.finditer(text, start, end):
+        paragraphs.append((pos, match.start()))
+        pos = match.end()
+    paragraphs.append((pos, end))
+    for p_start, p_end in paragraphs:
+        chunk = text[p_start:p_end]
+        if "\n" in chunk and not _looks_hard_wrapped(chunk.split("\n")):
+            line_start = p_start
+            for line in chunk.split("\n"):
+                span = _strip_span(text, line_start, line_start + len(line))
+                if span:
+                    spans.append(span)
+                line_start += len(line) + 1
+        else:
+            span = _strip_span(text, p_start, p_end)
+            if span:
+                spans.append(span)
+    return spans
+
+
+def _is_abbreviation(text: str, dot_at: int) -> bool:
+    """Whether the period at ``dot_at`` ends an abbreviation or an initial rather than a sentence."""
+    word_start = dot_at
+    while word_start > 0 and not text[word_start - 1].isspace() and text[word_start - 1] not in "(\"'“[":
+        word_start -= 1
+    word = text[word_start:dot_at].lower()
+    if not word:
+        return False
+    if len(word) == 1 and word.isalpha():  # an initial, as in "J. Smith"
+        return True
+    return word.rstrip(".") in _ABBREVIATIONS
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Split one block ``text[start:end]`` into sentence spans (no newline handling: call
+    :func:`split_blocks` first).
+
+    >>> t = "Dr. Smith arrived at 5 p.m. today. He left! Did he?"
+    >>> [t[a:b] for a, b in split_sentences(t)]
+    ['Dr. Smith arrived at 5 p.m. today.', 'He left!', 'Did he?']
+    """
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    sentence_start = start
+    for match in _SENTENCE_END.finditer(text, start, end):
+        cut = match.end()
+        if not _NEXT_STARTS_SENTENCE.match(text, cut, end):
+            continue
+        if text[match.start()] == "." and match.end() - match.start() == 1 and _is_abbreviation(text, match.start()):
+            continue
+        span = _strip_span(text, sentence_start, cut)
+        if span:
+            spans.append(span)
+        sentence_start = cut
+    span = _strip_span(text, sentence_start, end)
+    if span:
+        spans.append(span)
+    return spans
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Blocks, then sentences inside each block: the sentence spans of a whole text."""
+    return [s for a, b in split_blocks(text, start, end) for s in split_sentences(text, a, b)]
+
+
+def split_words(text: str, start: int, end: int, max_words: int) -> list[Span]:
+    """Cut ``text[start:end]`` into spans of at most ``max_words`` words, on word boundaries."""
+    words = [(m.start(), m.end()) for m in _WORD.finditer(text, start, end)]
+    return [(words[i][0], words[min(i + max_words, len(words)) - 1][1]) for i in range(0, len(words), max_words)]
+
+
+# --- terms for lexical matching -----------------------------------------------------------
+
+# Common English function words plus question words; content words are what remains.
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are aren't as at be because been before
+    being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
+    don't down during each few for from further had hadn't has hasn't have haven't having he he'd
+    he'll he's her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into
+    is isn't it it's its itself let's me more most mustn't my myself no nor not of off on once only
+    or other ought our ours ourselves out over own same shan't she she'd she'll she's should
+    shouldn't so some such than that that's the their theirs them themselves then there there's
+    these they they'd they'll they're they've this those through to too under until up very was
+    wasn't we we'd we'll we're we've were weren't what what's when when's where where's which while
+    who who's whom why why's with won't would wouldn't you you'd you'll you're you've your yours
+    yourself yourselves also just will shall may might must s t d ll re ve m
+    """.split()
+)
+
+_TERM = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+
+
+def normalize(text: str) -> str:
+    """NFKC + casefold: the form in which terms are compared."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def raw_terms(text: str) -> list[str]:
+    """Lower-cased word tokens (letters and digits), apostrophes kept inside words."""
+    return [t.replace("’", "'") for t in _TERM.findall(normalize(text))]
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer, a declared dependency
+
+    return Stemmer.Stemmer("english")
+
+
+@functools.lru_cache(maxsize=200_000)
+def stem(term: str) -> str:
+    """Snowball English stem of one lower-case term (numbers and short words pass through)."""
+    if len(term) <= 3 or term.isdigit():
+        return term
+    return _stemmer().stemWord(term)
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed terms without stopwords, in order (duplicates kept) — the BM25 tokenizer.
+
+    >>> content_terms("How are the passages ranked?")
+    ['passag', 'rank']
+    """
+    out = []
+    for term in raw_terms(text):
+        if term in STOPWORDS:
+            continue
+        if "'" in term:
+            term = term.split("'", 1)[0]
+            if not term or term in STOPWORDS:
+                continue
+        out.append(stem(term))
+    return out
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Items in first-seen order without repeats."""
+    return list(dict.fromkeys(items))

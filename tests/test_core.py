@@ -1,0 +1,147 @@
+import pytest
+
+from qa import QA, Answer, Hit, InputError
+from qa.loaders import source_name
+
+
+@pytest.fixture
+def qa(tiny_corpus, hashing_embedder, tmp_path):
+    return QA.build([tiny_corpus], index_dir=tmp_path / "index", embedder=hashing_embedder)
+
+
+def test_build_reports_what_was_indexed(qa, tiny_corpus):
+    report = qa.last_report
+    assert len(report.added) == 5 and not report.skipped
+    assert report.embedded == report.passages == len(qa)
+    assert {d.title for d in qa.documents} == {"Cats", "Rivers", "Bread", "Volcanoes", "Glaciers"}
+
+
+def test_search_ranks_the_right_document_first(qa):
+    for question, title in [
+        ("what is a group of cats called", "Cats"),
+        ("longest river in Africa", "Rivers"),
+        ("how long to knead bread dough", "Bread"),
+        ("active volcano in Sicily", "Volcanoes"),
+    ]:
+        hits = qa.search(question, k=3)
+        assert hits[0].passage.title == title, question
+        assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+        assert all(isinstance(h, Hit) for h in hits)
+
+
+def test_search_modes_and_k_clamping(qa):
+    n = len(qa)
+    assert len(qa.search("rivers", k=1000)) == n  # k larger than the corpus is clamped
+    dense = qa.search("Danube countries", k=3, mode="dense")
+    lexical = qa.search("Danube countries", k=3, mode="lexical")
+    assert dense[0].passage.title == lexical[0].passage.title == "Rivers"
+    assert lexical[0].dense_score is None and lexical[0].lexical_score > 0
+    assert qa.search("zzzz qqqq", k=3, mode="lexical") == []
+
+
+@pytest.mark.parametrize("question", ["", "   ", None, 42])
+def test_bad_questions_get_clear_errors(qa, question):
+    with pytest.raises(InputError):
+        qa.search(question)
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, True])
+def test_bad_k(qa, k):
+    with pytest.raises(InputError, match="k must be a positive integer"):
+        qa.search("cats", k=k)
+
+
+def test_unknown_setting_is_refused(qa):
+    with pytest.raises(InputError, match="unknown search setting 'colour'"):
+        qa.search("cats", colour="red")
+    with pytest.raises(InputError, match="mode must be one of"):
+        qa.search("cats", mode="magic")
+
+
+def test_add_is_incremental_and_idempotent(qa, tiny_corpus):
+    again = qa.add([tiny_corpus])
+    assert not again.changed and len(again.unchanged) == 5 and again.embedded == 0
+    generation = qa.info()["generation"]
+    (tiny_corpus / "cats.txt").write_text("Cats\n\nCats purr when they are content.", encoding="utf-8")
+    (tiny_corpus / "owls.txt").write_text("Owls hunt at night and can turn their heads far around.", encoding="utf-8")
+    report = qa.add([tiny_corpus])
+    assert report.updated == [source_name(tiny_corpus / "cats.txt")]
+    assert report.added == [source_name(tiny_corpus / "owls.txt")]
+    assert report.embedded == 2 and qa.info()["generation"] == generation + 1
+    assert qa.search("owls hunting at night", k=1)[0].passage.title == "owls"
+    assert "clowder" not in " ".join(p.text for p in qa.passages)
+
+
+def test_unchanged_vectors_are_reused_on_rebuild(tiny_corpus, hashing_embedder, tmp_path):
+    index_dir = tmp_path / "index"
+    first = QA.build([tiny_corpus], index_dir=index_dir, embedder=hashing_embedder)
+    with pytest.raises(InputError, match="already exists"):
+        QA.build([tiny_corpus], index_dir=index_dir, embedder=hashing_embedder)
+    second = QA.build([tiny_corpus], index_dir=index_dir, embedder=hashing_embedder, rebuild=True)
+    assert second.last_report.embedded == 0 and second.last_report.reused == len(first)
+
+
+def test_remove_by_path_folder_and_jsonl(qa, tiny_corpus):
+    before = len(qa)
+    report = qa.remove(tiny_corpus / "cats.txt")
+    assert report.removed == [source_name(tiny_corpus / "cats.txt")]
+    assert len(qa) < before
+    assert all(h.passage.title != "Cats" for h in qa.search("cats clowder", k=10))
+    jsonl = qa.remove(str(tiny_corpus / "facts.jsonl"))
+    assert len(jsonl.removed) == 2
+    with pytest.raises(InputError, match="no indexed document matches"):
+        qa.remove("nothing/here.txt")
+    qa.remove(tiny_corpus)
+    assert len(qa) == 0 and qa.search("rivers") == []
+
+
+def test_changes_survive_reload(qa, tiny_corpus, hashing_embedder):
+    qa.remove(tiny_corpus / "guide.html")
+    reloaded = QA.load(qa.index_dir, embedder=hashing_embedder)
+    assert {d.title for d in reloaded.documents} == {"Cats", "Rivers", "Volcanoes", "Glaciers"}
+    assert [p.id for p in reloaded.passages] == [p.id for p in qa.passages]
+
+
+def test_build_with_nothing_to_index(tmp_path, hashing_embedder):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "x.png").write_bytes(b"\x89PNG")
+    with pytest.raises(InputError, match="nothing to index.*unsupported file type"):
+        QA.build([tmp_path / "empty"], embedder=hashing_embedder)
+
+
+def test_in_memory_index_and_ask_shape(tiny_corpus, hashing_embedder):
+    qa = QA.build([tiny_corpus], embedder=hashing_embedder)
+    assert qa.index_dir is None
+    answer = qa.ask("What is a group of cats called?", abstain_threshold=0.0)
+    assert isinstance(answer, Answer) and not answer.abstained
+    assert answer.citations[0].number == 1
+    assert "[1]" in answer.text
+    data = answer.to_dict()
+    assert Answer.from_dict(data).to_dict() == data
+
+
+def test_concurrent_searches_during_add(qa, tiny_corpus):
+    import threading
+
+    errors = []
+    stop = threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                hits = qa.search("rivers of Europe", k=3)
+                for h in hits:
+                    assert h.passage.text
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(5):
+        (tiny_corpus / f"extra{i}.txt").write_text(f"Extra document number {i} about rivers.", encoding="utf-8")
+        qa.add([tiny_corpus])
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors

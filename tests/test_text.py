@@ -1,0 +1,63 @@
+from qa.text import content_terms, sentence_spans, split_blocks, split_sentences, split_words, word_count
+
+
+def _texts(text, spans):
+    return [text[a:b] for a, b in spans]
+
+
+def test_split_blocks_blank_lines_and_single_newlines():
+    text = "Title line\nFirst paragraph.\n\n  Second paragraph.  \n\n\n"
+    assert _texts(text, split_blocks(text)) == ["Title line", "First paragraph.", "Second paragraph."]
+
+
+def test_split_blocks_hard_wrapped_paragraph_stays_whole():
+    line = "This sentence is wrapped at a fixed width so each line is about as long"
+    text = "\n".join([line] * 6)
+    assert _texts(text, split_blocks(text)) == [text]
+
+
+def test_split_blocks_respects_start_and_end():
+    text = "aaa\n\nbbb\n\nccc"
+    assert _texts(text, split_blocks(text, 5, 8)) == ["bbb"]
+
+
+def test_split_sentences_keeps_abbreviations_initials_and_decimals():
+    text = 'Dr. Smith met J. Doe at 3.5 km from the U.S. border. "It works!" she said. Really?'
+    assert _texts(text, split_sentences(text)) == [
+        "Dr. Smith met J. Doe at 3.5 km from the U.S. border.",
+        '"It works!" she said.',
+        "Really?",
+    ]
+
+
+def test_split_sentences_closing_quote_ends_sentence():
+    text = 'He said "stop." Then he left.'
+    assert _texts(text, split_sentences(text)) == ['He said "stop."', "Then he left."]
+
+
+def test_split_sentences_lowercase_continuation_is_not_a_boundary():
+    text = "Use e.g. numpy. arrays are fast. Next one."
+    assert _texts(text, split_sentences(text)) == ["Use e.g. numpy. arrays are fast.", "Next one."]
+
+
+def test_sentence_spans_are_exact_offsets():
+    text = "One. Two!\n\nThree? Four."
+    spans = sentence_spans(text)
+    assert _texts(text, spans) == ["One.", "Two!", "Three?", "Four."]
+    assert all(text[a:b].strip() == text[a:b] for a, b in spans)
+
+
+def test_split_words_cuts_long_spans_on_word_boundaries():
+    text = "a b c d e f g"
+    assert _texts(text, split_words(text, 0, len(text), 3)) == ["a b c", "d e f", "g"]
+
+
+def test_word_count():
+    assert word_count("  a  b\nc ") == 3
+    assert word_count("") == 0
+
+
+def test_content_terms_drop_stopwords_and_stem():
+    assert content_terms("How are the passages ranked by BM25?") == ["passag", "rank", "bm25"]
+    assert content_terms("Russia's statement") == ["russia", "statement"]
+    assert content_terms("Ünïcödé ＴＥＸＴ") == ["ünïcödé", "text"]
