@@ -96,6 +96,13 @@ class SentenceTransformerEmbedder:
             raise _errors().MissingDependencyError(
                 "embedding needs sentence-transformers: pip install sentence-transformers torch==2.13.0"
             ) from exc
+        try:  # the per-layer "Loading weights" bar is noise in a CLI and in logs
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.disable_progress_bar()
+            transformers_logging.set_verbosity_error()
+        except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+            pass
         location = resolve_model_path(self.name)
         try:
             model = SentenceTransformer(location, device=self.device, local_files_only=True)

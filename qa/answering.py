@@ -31,6 +31,7 @@ from .text import content_terms, sentence_spans
 from .types import Answer, Citation, Hit
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
+MAX_SENTENCE_WORDS = 60
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class AnswerSettings:
     - ``max_answer_sentences``: sentences quoted in the answer text.
     """
 
-    abstain_threshold: float = 0.45
+    abstain_threshold: float = 0.3
     evidence_depth: int = 5
     coverage_weight: float = 0.5
     lexical_weight: float = 0.3
@@ -118,10 +119,14 @@ def score_sentences(
     if not spans:
         return []
     texts = [hits[i].passage.text[a:b] for i, a, b in spans]
-    vectors = embedder.embed_documents(texts)
-    similarities = vectors @ np.asarray(query_vector, dtype=np.float32)
+    # Overlapping passages repeat sentences: embed each distinct one once, and only its first
+    # words (a sentence that long is a code block or a table, and its start says what it is).
+    distinct = list(dict.fromkeys(texts))
+    vectors = embedder.embed_documents([" ".join(t.split()[:MAX_SENTENCE_WORDS]) for t in distinct])
+    by_text = dict(zip(distinct, vectors @ np.asarray(query_vector, dtype=np.float32)))
     scored = []
-    for (i, start, end), text, similarity in zip(spans, texts, similarities):
+    for (i, start, end), text in zip(spans, texts):
+        similarity = by_text[text]
         overlap = coverage(weights, set(content_terms(text)))
         scored.append(
             SentenceScore(
@@ -134,6 +139,34 @@ def score_sentences(
             )
         )
     return scored
+
+
+def distinct_hits(hits: Sequence[Hit], k: int, *, max_overlap: float = 0.5) -> list[int]:
+    """Indices of up to ``k`` hits in rank order, skipping a passage that mostly repeats a better
+    one (same document, overlapping by more than ``max_overlap`` of the shorter span).
+
+    >>> from qa.types import Passage, Hit
+    >>> p = lambda s, e: Passage(id=f"{s}", doc_id="d", source="a", title="a", text="x" * (e - s), start=s, end=e)
+    >>> distinct_hits([Hit(p(0, 100), 1.0, 1), Hit(p(20, 120), 0.9, 2), Hit(p(90, 190), 0.8, 3)], k=3)
+    [0, 2]
+    """
+    chosen: list[int] = []
+    for i, hit in enumerate(hits):
+        if len(chosen) == k:
+            break
+        a = hit.passage
+        redundant = False
+        for j in chosen:
+            b = hits[j].passage
+            if a.source != b.source:
+                continue
+            overlap = min(a.end, b.end) - max(a.start, b.start)
+            if overlap > max_overlap * min(a.end - a.start, b.end - b.start):
+                redundant = True
+                break
+        if not redundant:
+            chosen.append(i)
+    return chosen
 
 
 def markdown_quote(text: str) -> str:
@@ -193,7 +226,7 @@ def answer_question(
     # Cite the top-k passages, numbered by how well their best sentence answers, so that [1] holds
     # the lead sentence of the answer; each citation carries its best sentence as the highlight.
     cited = sorted(
-        range(min(k, len(evidence))),
+        distinct_hits(evidence, k),
         key=lambda i: (-(best_by_hit[i].score if i in best_by_hit else float("-inf")), i),
     )
     citations = []
@@ -219,13 +252,22 @@ def answer_question(
             )
         )
     # The answer quotes the best sentences of the leading citations.
-    ranked = [best_by_hit[i] for i in cited if i in best_by_hit]
-    top_score = ranked[0].score if ranked else 0.0
-    quoted = [s for s in ranked[: settings.max_answer_sentences] if s.score >= 0.8 * top_score] or ranked[:1]
+    top_score = best_by_hit[cited[0]].score if cited and cited[0] in best_by_hit else 0.0
     lines = []
-    for number, s in enumerate(quoted, 1):
-        sentence = markdown_quote(evidence[s.hit_index].passage.text[s.start : s.end])
-        lines.append(f"**{sentence}** [{number}]" if number == 1 else f"{sentence} [{number}]")
+    seen_sentences: set[str] = set()
+    for number, i in enumerate(cited, 1):
+        s = best_by_hit.get(i)
+        if s is None:
+            continue
+        if len(lines) == settings.max_answer_sentences or (lines and s.score < 0.8 * top_score):
+            break
+        sentence = evidence[s.hit_index].passage.text[s.start : s.end]
+        key = " ".join(sentence.split())
+        if key in seen_sentences:  # overlapping passages can share their best sentence
+            continue
+        seen_sentences.add(key)
+        quoted = markdown_quote(sentence)
+        lines.append(f"**{quoted}** [{number}]" if not lines else f"{quoted} [{number}]")
     text = "\n\n".join(lines)
     return Answer(
         question=question,

@@ -159,6 +159,11 @@ class QA:
         for passages whose text did not change). ``qa.last_report`` tells what was indexed.
         """
         paths = _as_path_list(paths)
+        loaded = load_documents(paths, max_file_mb=max_file_mb)  # before the model loads: fail fast
+        if not loaded.documents:
+            reasons = "; ".join(str(s) for s in loaded.skipped[:5]) or "no files found"
+            more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
+            raise InputError(f"nothing to index in {', '.join(paths)} ({reasons}{more})")
         previous: IndexContents | None = None
         if index_dir is not None and (Path(index_dir) / "manifest.json").exists():
             if not rebuild:
@@ -187,7 +192,14 @@ class QA:
             qa.index_dir.mkdir(parents=True, exist_ok=True)
             if previous is not None:
                 qa._contents.generation = previous.generation
-        qa.last_report = qa._update(paths, replace_all=True, show_progress=show_progress, max_file_mb=max_file_mb, vector_source=reusable)
+        qa.last_report = qa._apply(
+            loaded.documents,
+            removed=set(),
+            skipped=loaded.skipped,
+            show_progress=show_progress,
+            vector_source=reusable,
+            reload=False,
+        )
         return qa
 
     @classmethod
@@ -270,7 +282,8 @@ class QA:
         >>> report = qa.add(["more-docs/"])     # doctest: +SKIP
         >>> report.summary()                     # doctest: +SKIP
         """
-        return self._update(_as_path_list(paths), replace_all=False, show_progress=show_progress, max_file_mb=max_file_mb)
+        loaded = load_documents(_as_path_list(paths), max_file_mb=max_file_mb)
+        return self._apply(loaded.documents, removed=set(), skipped=loaded.skipped, show_progress=show_progress)
 
     def add_documents(self, documents: Iterable[Document], *, show_progress: bool = False) -> IndexReport:
         """Index already loaded :class:`Document` records (same rules as :meth:`add`)."""
@@ -298,32 +311,6 @@ class QA:
             elif doc.path.startswith(absolute.rstrip("/") + "/"):
                 found.append(doc.source)
         return found
-
-    def _update(
-        self,
-        paths: list[str],
-        *,
-        replace_all: bool,
-        show_progress: bool,
-        max_file_mb: float,
-        vector_source: IndexContents | None = None,
-    ) -> IndexReport:
-        loaded = load_documents(paths, max_file_mb=max_file_mb)
-        removed: set[str] = set()
-        if replace_all:
-            if not loaded.documents:
-                reasons = "; ".join(str(s) for s in loaded.skipped[:5]) or "no files found"
-                more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
-                raise InputError(f"nothing to index in {', '.join(paths)}: {reasons}{more}")
-            removed = set(self._contents.documents) - {d.source for d in loaded.documents}
-        return self._apply(
-            loaded.documents,
-            removed=removed,
-            skipped=loaded.skipped,
-            show_progress=show_progress,
-            vector_source=vector_source,
-            reload=not replace_all,
-        )
 
     def _apply(
         self,

@@ -1,0 +1,336 @@
+"""The chat app: a thin Gradio UI over :class:`qa.QA`.
+
+    python app.py [--index DIR] [--docs PATH ...] [--host 127.0.0.1] [--port 7860]
+
+With no arguments it serves the bundled sample corpus (``data/sample``), building its index on
+first start. Every UI action is also a named API endpoint, callable with ``gradio_client``:
+``/ask`` (Answer.to_dict()), ``/search``, ``/documents``, ``/upload``, ``/remove_document`` and
+``/chat`` (the chat turn itself).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent
+SAMPLE_DOCS = ROOT / "data" / "sample"
+SAMPLE_QUESTIONS = ROOT / "data" / "sample_questions.jsonl"
+DEFAULT_INDEX = ROOT / "data" / "indexes" / "sample"
+UPLOAD_FOLDER = "uploads"
+UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
+DEFAULT_MAX_UPLOAD_MB = 20.0
+
+CSS = """
+.qa-sources { font-size: 0.92em; }
+.qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
+.qa-source-meta { color: var(--body-text-color-subdued); font-size: 0.9em; margin: 2px 0 6px; }
+.qa-passage { white-space: pre-wrap; margin: 6px 0; }
+mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
+"""
+
+
+def safe_upload_name(name: str) -> str:
+    """A file name that is safe to create inside the uploads folder: no directories, no leading
+    dots, only letters, digits, ``.``, ``-`` and ``_`` (other characters become ``_``).
+
+    >>> safe_upload_name("../../etc/passwd.txt"), safe_upload_name("Ré sumé (v2).PDF")
+    ('passwd.txt', 'R_sum_v2_.pdf')
+    """
+    base = os.path.basename(name.replace("\\", "/"))
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "upload"
+    suffix = re.sub(r"[^A-Za-z0-9]+", "", suffix).lower()
+    return f"{stem[:100]}.{suffix}" if suffix else stem[:100]
+
+
+def store_uploads(paths: list[str], upload_dir: Path, *, max_mb: float) -> tuple[list[Path], list[str]]:
+    """Copy uploaded temp files into ``upload_dir`` under sanitised names.
+
+    Returns the stored paths and one reason per refused file. A name already taken by a file
+    with different content gets a numbered variant, so an upload never overwrites another.
+    """
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    stored: list[Path] = []
+    refused: list[str] = []
+    for temp in paths:
+        original = os.path.basename(str(temp))
+        name = safe_upload_name(original)
+        if not name.lower().endswith(UPLOAD_SUFFIXES):
+            refused.append(f"{original}: unsupported file type (supported: {', '.join(UPLOAD_SUFFIXES)})")
+            continue
+        size = os.path.getsize(temp)
+        if size > max_mb * 1024 * 1024:
+            refused.append(f"{original}: too large ({size / 1024 / 1024:.1f} MB; the limit is {max_mb:g} MB)")
+            continue
+        digest = hashlib.blake2b(Path(temp).read_bytes(), digest_size=8).hexdigest()
+        target = upload_dir / name
+        counter = 1
+        while target.exists() and hashlib.blake2b(target.read_bytes(), digest_size=8).hexdigest() != digest:
+            stem, dot, suffix = name.rpartition(".")
+            target = upload_dir / f"{stem}-{counter}.{suffix}"
+            counter += 1
+        # Resolve both sides: the target must stay inside the uploads folder whatever the name.
+        if upload_dir.resolve() not in target.resolve().parents:
+            refused.append(f"{original}: invalid file name")
+            continue
+        if not target.exists():
+            shutil.copyfile(temp, target)
+        stored.append(target)
+    return stored, refused
+
+
+def load_examples(path: Path = SAMPLE_QUESTIONS, limit: int = 6) -> list[str]:
+    if not path.exists():
+        return []
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            if row.get("evidence"):
+                questions.append(row["question"])
+    return questions[:limit]
+
+
+def open_index(index_dir: Path, docs: list[Path] | None) -> Any:
+    """Load the index, or build it from ``docs`` when it does not exist yet."""
+    from qa import QA
+
+    if (index_dir / "manifest.json").exists():
+        return QA.load(index_dir)
+    if not docs:
+        raise SystemExit(f"no index at {index_dir}; pass --docs PATH to build one, or run without --index for the sample")
+    print(f"building the index {index_dir} from {', '.join(map(str, docs))} ...", flush=True)
+    qa = QA.build(docs, index_dir=index_dir)
+    print(qa.last_report.summary(), flush=True)
+    return qa
+
+
+class ChatApp:
+    """The app's behaviour, separate from its layout so each action is a plain method that the UI
+    and the API endpoints share."""
+
+    def __init__(self, qa, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, root: str | None = None) -> None:
+        self.qa = qa
+        self.max_upload_mb = max_upload_mb
+        self.root = root
+
+    @property
+    def upload_dir(self) -> Path:
+        if self.qa.index_dir is None:
+            raise RuntimeError("uploads need an index directory")
+        return Path(self.qa.index_dir) / UPLOAD_FOLDER
+
+    def ask(self, question: str, k: int = 5, mode: str = "hybrid", abstain_threshold: float | None = None, previous_questions: list[str] | None = None):
+        from qa.conversation import effective_query
+
+        query = effective_query(question, list(previous_questions or []))
+        overrides: dict[str, Any] = {"mode": mode}
+        if abstain_threshold is not None:
+            overrides["abstain_threshold"] = float(abstain_threshold)
+        return self.qa.ask(question, k=int(k), query=query, **overrides)
+
+    def chat(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float):
+        from qa import QAError
+        from qa.presentation import chat_message, sources_html
+
+        previous = [_message_text(m) for m in history or [] if m.get("role") == "user"]
+        try:
+            answer = self.ask(message, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous)
+        except QAError as exc:
+            import html
+
+            return f"⚠️ {html.escape(str(exc))}", sources_html(None)
+        return chat_message(answer, root=self.root), sources_html(answer, root=self.root)
+
+    def documents(self) -> list[list]:
+        from qa.presentation import documents_table
+
+        counts: dict[str, int] = {}
+        for passage in self.qa.passages:
+            counts[passage.source] = counts.get(passage.source, 0) + 1
+        return documents_table(self.qa.documents, counts, root=self.root)
+
+    def sources(self) -> list[str]:
+        return [d.source for d in self.qa.documents]
+
+    def upload(self, files: list[str] | None) -> str:
+        import html
+
+        if not files:
+            return "Choose one or more files to add."
+        paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files]
+        stored, refused = store_uploads(paths, self.upload_dir, max_mb=self.max_upload_mb)
+        lines = []
+        if stored:
+            report = self.qa.add(stored)
+            lines.append(f"**{html.escape(report.summary())}**")
+            for source in report.added:
+                lines.append(f"- added {html.escape(os.path.basename(source))}")
+            for source in report.updated:
+                lines.append(f"- updated {html.escape(os.path.basename(source))}")
+            for source in report.unchanged:
+                lines.append(f"- unchanged (already indexed) {html.escape(os.path.basename(source))}")
+            for skipped in report.skipped:
+                lines.append(f"- skipped {html.escape(os.path.basename(skipped.path))}: {html.escape(skipped.reason)}")
+        for reason in refused:
+            lines.append(f"- refused {html.escape(reason)}")
+        return "\n".join(lines) or "Nothing was added."
+
+    def remove(self, source: str | None) -> str:
+        import html
+
+        from qa import QAError
+
+        if not source:
+            return "Choose a document to remove."
+        try:
+            report = self.qa.remove(source)
+        except QAError as exc:
+            return f"⚠️ {html.escape(str(exc))}"
+        return f"Removed {html.escape(', '.join(os.path.basename(s) for s in report.removed))}; {report.passages} passages left."
+
+
+def _message_text(message: dict) -> str:
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return str(content or "")
+
+
+def build_ui(app: ChatApp, *, examples: list[str] | None = None):
+    """The Gradio Blocks: chat with a Sources panel, documents, settings, and API endpoints."""
+    import gradio as gr
+
+    from qa.presentation import sources_html
+
+    settings = app.qa.answer_settings
+    with gr.Blocks(title="grounded-qa", fill_height=True) as demo:
+        gr.Markdown("### grounded-qa — answers only from your documents, with sources")
+        with gr.Tabs():
+            with gr.Tab("Chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        with gr.Accordion("Settings", open=False):
+                            k = gr.Slider(1, 10, value=5, step=1, label="Passages to cite (k)")
+                            mode = gr.Radio(["hybrid", "dense", "lexical"], value=app.qa.search_settings.mode, label="Retrieval (hybrid = keywords + meaning)")
+                            threshold = gr.Slider(0.0, 1.0, value=settings.abstain_threshold, step=0.01, label="Abstention threshold (higher = answers less often)")
+                        sources = gr.HTML(sources_html(None), render=False, elem_id="sources-panel")
+                        gr.ChatInterface(
+                            app.chat,
+                            chatbot=gr.Chatbot(
+                                height=520,
+                                sanitize_html=True,
+                                allow_tags=False,
+                                elem_id="chat",
+                                placeholder="Ask a question about the indexed documents.",
+                            ),
+                            textbox=gr.Textbox(placeholder="Ask a question…", elem_id="question", submit_btn=True),
+                            additional_inputs=[k, mode, threshold],
+                            additional_outputs=[sources],
+                            examples=[[q] for q in examples] if examples else None,
+                            run_examples_on_click=True,
+                            api_name="chat",
+                            fill_height=True,
+                        )
+                    with gr.Column(scale=2):
+                        gr.Markdown("#### Sources")
+                        sources.render()
+            with gr.Tab("Documents"):
+                uploads = gr.File(
+                    label=f"Add documents ({', '.join(UPLOAD_SUFFIXES)}; up to {app.max_upload_mb:g} MB each)",
+                    file_count="multiple",
+                    file_types=list(UPLOAD_SUFFIXES),
+                    elem_id="upload",
+                )
+                add_button = gr.Button("Add to index", variant="primary", elem_id="add-button")
+                status = gr.Markdown(elem_id="upload-status")
+                table = gr.Dataframe(
+                    headers=["source", "title", "kind", "passages", "characters"],
+                    value=app.documents,
+                    interactive=False,
+                    elem_id="documents",
+                )
+                with gr.Row():
+                    choice = gr.Dropdown(choices=app.sources(), label="Document to remove", elem_id="remove-choice")
+                    remove_button = gr.Button("Remove", variant="stop", elem_id="remove-button")
+
+                def refresh():
+                    return app.documents(), gr.Dropdown(choices=app.sources(), value=None)
+
+                add_button.click(app.upload, inputs=uploads, outputs=status, api_name="upload", show_progress="full").then(
+                    refresh, outputs=[table, choice], api_visibility="private"
+                )
+                remove_button.click(app.remove, inputs=choice, outputs=status, api_name="remove_document").then(
+                    refresh, outputs=[table, choice], api_visibility="private"
+                )
+
+        def ask(question: str, k: int = 5, mode: str = "hybrid", abstain_threshold: float | None = None, previous_questions: list[str] | None = None) -> dict:
+            """Answer a question; returns Answer.to_dict() (text, citations, abstained, confidence, query)."""
+            return app.ask(question, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous_questions).to_dict()
+
+        def search(question: str, k: int = 10, mode: str = "hybrid") -> list[dict]:
+            """The k best passages for a question, as Hit.to_dict() records."""
+            return [hit.to_dict() for hit in app.qa.search(question, k=int(k), mode=mode)]
+
+        def documents() -> list[dict]:
+            """The indexed documents."""
+            return [
+                {"source": d.source, "title": d.title, "kind": d.kind, "chars": len(d.text)} for d in app.qa.documents
+            ]
+
+        gr.api(ask, api_name="ask")
+        gr.api(search, api_name="search")
+        gr.api(documents, api_name="documents")
+    return demo
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Chat with your documents (grounded, cited answers).")
+    parser.add_argument("--index", type=Path, default=None, help="index directory (default: the bundled sample corpus)")
+    parser.add_argument("--docs", type=Path, nargs="*", default=None, help="documents to build the index from when it does not exist")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", 7860)))
+    parser.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_MB, help="largest file accepted for upload")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    index_dir = args.index or DEFAULT_INDEX
+    docs = args.docs if args.docs is not None else ([SAMPLE_DOCS] if args.index is None else None)
+    qa = open_index(index_dir, docs)
+    qa.embedder.embed_query("warm up")  # load the model now, not on the first question
+    examples = load_examples() if args.index is None else []
+    app = ChatApp(qa, max_upload_mb=args.max_upload_mb)
+    demo = build_ui(app, examples=examples)
+    demo.queue(default_concurrency_limit=4)
+    print(f"grounded-qa: serving {index_dir} ({len(qa.documents)} documents, {len(qa)} passages)", flush=True)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=False,
+        show_error=True,
+        max_file_size=f"{int(args.max_upload_mb)}mb",
+        css=CSS,
+        footer_links=["api"],
+    )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

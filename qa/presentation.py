@@ -1,0 +1,128 @@
+"""Answer -> what the chat UI shows: the chat message and the Sources panel.
+
+Document text is untrusted. Everything taken from a document is HTML-escaped here (and the
+answer's Markdown is backslash-escaped by :func:`qa.answering.markdown_quote`), so a document
+holding ``<script>``, ``<img onerror=...>`` or Markdown image/link syntax is shown as text and
+never becomes markup, runs code or loads anything.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Iterable
+
+from .types import Answer, Citation, Document
+
+_PREVIEW_CHARS = 600
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def display_source(source: str, *, root: str | None = None) -> str:
+    """A short, readable name for a source path: relative to ``root`` (or the current folder)
+    when it lies under it, else the path as indexed.
+
+    >>> display_source("/data/docs/a.md", root="/data")
+    'docs/a.md'
+    """
+    path, _, record = source.partition("#")
+    base = root if root is not None else os.getcwd()
+    try:
+        relative = os.path.relpath(path, base)
+        if not relative.startswith(".."):
+            path = relative
+    except ValueError:
+        pass
+    return f"{path}#{record}" if record else path
+
+
+def location_label(citation: Citation) -> str:
+    """Section and page of a citation, e.g. ``"Install > Linux, page 3"`` (may be empty)."""
+    parts = []
+    if citation.section_label and citation.section_label != citation.title:
+        parts.append(citation.section_label)
+    if citation.page:
+        parts.append(f"page {citation.page}")
+    return ", ".join(parts)
+
+
+def highlighted_passage_html(citation: Citation, *, max_chars: int | None = None) -> str:
+    """The passage with its answer sentence in ``<mark>``, all text escaped.
+
+    >>> from qa.types import Citation
+    >>> c = Citation(1, "p", "d", "a.txt", "A", "Hi <b>. Answer here.", 0, 20, 0.5, 8, 20)
+    >>> highlighted_passage_html(c)
+    'Hi &lt;b&gt;. <mark>Answer here.</mark>'
+    """
+    text = citation.text
+    start, end = citation.highlight_start, citation.highlight_end
+    before, marked, after = text[:start], text[start:end], text[end:]
+    if max_chars is not None and len(text) > max_chars:
+        room = max(0, max_chars - len(marked)) // 2
+        if len(before) > room:
+            before = "…" + before[len(before) - room :]
+        if len(after) > room:
+            after = after[:room] + "…"
+    return f"{_escape(before)}<mark>{_escape(marked)}</mark>{_escape(after)}"
+
+
+def chat_message(answer: Answer, *, root: str | None = None, show_query: bool = True) -> str:
+    """The chat reply: the answer, what was searched, and each citation expandable in place.
+
+    >>> from qa.types import Answer
+    >>> print(chat_message(Answer(question="q", text="The documents do not answer this.", abstained=True)))
+    The documents do not answer this.
+    """
+    parts = [answer.text]
+    if answer.abstained:
+        if show_query and answer.query and answer.query != answer.question:
+            parts.append(f"<small>Searched for: <em>{_escape(answer.query)}</em></small>")
+        return "\n\n".join(parts)
+    if show_query and answer.query and answer.query != answer.question:
+        parts.append(f"<small>Searched for: <em>{_escape(answer.query)}</em></small>")
+    for citation in answer.citations:
+        where = location_label(citation)
+        summary = f"[{citation.number}] {_escape(citation.title)} — {_escape(display_source(citation.source, root=root))}"
+        if where:
+            summary += f" ({_escape(where)})"
+        body = highlighted_passage_html(citation, max_chars=_PREVIEW_CHARS)
+        parts.append(
+            f'<details class="qa-citation" id="citation-{citation.number}"><summary>{summary}</summary>'
+            f'<blockquote class="qa-passage">{body}</blockquote></details>'
+        )
+    return "\n\n".join(parts)
+
+
+def sources_html(answer: Answer | None, *, root: str | None = None) -> str:
+    """The Sources panel: one card per citation with file, title, section/page, score, offsets
+    and the passage with its highlighted sentence."""
+    if answer is None:
+        return '<div class="qa-sources qa-empty">Ask a question: the passages behind the answer appear here.</div>'
+    if answer.abstained:
+        reason = f"<p><small>{_escape(answer.reason)}</small></p>" if answer.reason else ""
+        return f'<div class="qa-sources qa-empty"><p>No sources: the documents do not answer this question.</p>{reason}</div>'
+    cards = []
+    for c in answer.citations:
+        where = location_label(c)
+        cards.append(
+            f'<div class="qa-source" id="source-{c.number}">'
+            f'<div class="qa-source-head"><strong>[{c.number}] {_escape(c.title)}</strong></div>'
+            f'<div class="qa-source-meta">{_escape(display_source(c.source, root=root))}'
+            f'{" · " + _escape(where) if where else ""} · score {c.score:.3f} · chars {c.start}–{c.end}</div>'
+            f'<div class="qa-source-answer">Answer sentence: <mark>{_escape(c.highlight)}</mark></div>'
+            f'<details><summary>Passage</summary><blockquote class="qa-passage">{highlighted_passage_html(c)}</blockquote></details>'
+            "</div>"
+        )
+    confidence = f'<div class="qa-source-meta">confidence {answer.confidence:.2f}</div>'
+    return '<div class="qa-sources">' + confidence + "".join(cards) + "</div>"
+
+
+def documents_table(documents: Iterable[Document], passage_counts: dict[str, int], *, root: str | None = None) -> list[list]:
+    """Rows for the Documents tab: source, title, kind, passages, characters."""
+    return [
+        [display_source(d.source, root=root), d.title, d.kind, passage_counts.get(d.source, 0), len(d.text)]
+        for d in documents
+    ]

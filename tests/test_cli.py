@@ -1,0 +1,77 @@
+import json
+
+import pytest
+
+from qa.cli import main
+from tests.conftest import SEED_DOC
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_index_ask_search_info_remove_round_trip(tmp_path, capsys):
+    index = tmp_path / "idx"
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "seed.txt").write_text(SEED_DOC.read_text(encoding="utf-8"), encoding="utf-8")
+    (docs / "notes.md").write_text("# Notes\n\nThe meeting moved to Thursday at noon.\n", encoding="utf-8")
+    (docs / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+
+    code, out, err = run(capsys, "index", docs, "--index", index, "--quiet")
+    assert code == 0
+    assert "added 2" in out and "skipped 1" in out
+    assert "photo.jpg" in err and "unsupported file type" in err
+
+    code, out, _ = run(capsys, "ask", "Which countries joined the statement?", "--index", index)
+    assert code == 0 and "[1]" in out and "Sources:" in out and "seed.txt" in out
+
+    code, out, _ = run(capsys, "ask", "Who won the football world cup in 2022?", "--index", index, "--json")
+    data = json.loads(out)
+    assert data["abstained"] is True and data["citations"] == []
+
+    code, out, _ = run(capsys, "search", "meeting Thursday", "--index", index, "-k", "2", "--json")
+    hits = json.loads(out)
+    assert hits[0]["rank"] == 1 and hits[0]["passage"]["title"] == "Notes"
+
+    code, out, _ = run(capsys, "info", "--index", index, "--documents", "--verify")
+    assert code == 0 and "2 documents" in out and "verified" in out and "notes.md" in out
+
+    code, out, _ = run(capsys, "index", docs, "--index", index, "--quiet")
+    assert "added 0, updated 0, unchanged 2" in out
+
+    code, out, _ = run(capsys, "remove", docs / "notes.md", "--index", index)
+    assert code == 0 and "removed" in out
+    code, out, _ = run(capsys, "info", "--index", index, "--json")
+    assert json.loads(out)["documents"] == 1
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["ask", "anything", "--index", "{tmp}/missing"], "no index at"),
+        (["index", "{tmp}/nothing-here", "--index", "{tmp}/idx2"], "nothing to index"),
+        (["ask", "  ", "--index", "{seed}"], "the question is empty"),
+        (["search", "x", "--index", "{seed}", "-k", "0"], "k must be a positive integer"),
+        (["search", "x", "--index", "{seed}", "--set", "colour=red"], "unknown search setting"),
+        (["remove", "no/such/file.txt", "--index", "{seed}"], "no indexed document matches"),
+    ],
+)
+def test_user_errors_are_one_line_with_exit_2(tmp_path, capsys, seed_index, args, message):
+    args = [a.format(tmp=tmp_path, seed=seed_index) for a in args]
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_corrupt_manifest_is_a_clear_error(tmp_path, capsys, seed_index):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(seed_index, copy)
+    (copy / "manifest.json").write_text("{", encoding="utf-8")
+    code, _, err = run(capsys, "info", "--index", copy)
+    assert code == 2 and "not valid JSON" in err and "--rebuild" in err
