@@ -197,6 +197,9 @@ class EvalResult:
     settings: dict[str, Any]
     metrics: dict[str, Any]
     questions: list[dict[str, Any]]
+    # Retrieved passage texts per question id, for run.jsonl (the reference scorer's input);
+    # kept out of results.json, which stays small.
+    passage_texts: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"settings": self.settings, "metrics": self.metrics, "questions": self.questions}
@@ -229,10 +232,16 @@ class EvalResult:
         return "\n".join(lines)
 
     def save(self, out_dir: str | os.PathLike[str], *, run_name: str = "grounded-qa") -> dict[str, Path]:
-        """Write results.json, run.trec, report.md and the plots; returns their paths."""
+        """Write results.json, run.trec (for trec_eval, ranx, ir_measures), run.jsonl (passage
+        texts, for ``score_run.py``), report.md and the plots; returns their paths."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"results": out / "results.json", "run": out / "run.trec", "report": out / "report.md"}
+        if self.passage_texts:
+            paths["run_jsonl"] = out / "run.jsonl"
+            with open(paths["run_jsonl"], "w", encoding="utf-8") as fh:
+                for q in self.questions:
+                    fh.write(json.dumps({"id": q["id"], "passages": self.passage_texts.get(q["id"], [])}, ensure_ascii=False) + "\n")
         tmp = paths["results"].with_suffix(".json.tmp")
         tmp.write_text(json.dumps(_json_safe(self.to_dict()), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(tmp, paths["results"])
@@ -289,11 +298,13 @@ def evaluate(
 
         iterator = tqdm(questions, desc="questions", unit="q", file=sys.stderr)
     records = []
+    texts: dict[str, list[str]] = {}
     for q in iterator:
         started = time.perf_counter()
         hits = system.search(q.question, k=k, **search_overrides)
         search_ms = (time.perf_counter() - started) * 1000
         gains = ranked_gains(q, hits)
+        texts[q.id] = [h.passage.text for h in hits]
         ideal = _ideal_gains(q, passages, normalized)
         if ideal is None:  # collection unknown: the relevant items retrieved are all we know of
             ideal = [g for g in gains if g > 0]
@@ -329,7 +340,7 @@ def evaluate(
                     )
         records.append(record)
     settings = _describe(system, k, overrides)
-    return EvalResult(settings=settings, metrics=aggregate(records), questions=records)
+    return EvalResult(settings=settings, metrics=aggregate(records), questions=records, passage_texts=texts)
 
 
 def _citation_passage(citation) -> Passage:
