@@ -105,12 +105,22 @@ def load_examples(path: Path = SAMPLE_QUESTIONS, limit: int = 6) -> list[str]:
     return questions[:limit]
 
 
-def open_index(index_dir: Path, docs: list[Path] | None) -> Any:
-    """Load the index, or build it from ``docs`` when it does not exist yet."""
-    from qa import QA
+def open_index(index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadable: bool = False) -> Any:
+    """Load the index, or build it from ``docs`` when it does not exist yet.
+
+    ``rebuild_if_unreadable`` is for indexes that are derived data only (the bundled sample): one
+    left by an older version is rebuilt instead of refused.
+    """
+    from qa import QA, IndexFormatError
 
     if (index_dir / "manifest.json").exists():
-        return QA.load(index_dir)
+        try:
+            return QA.load(index_dir)
+        except IndexFormatError as exc:
+            if not (rebuild_if_unreadable and docs):
+                raise
+            print(f"rebuilding {index_dir}: {exc}", flush=True)
+            return QA.build(docs, index_dir=index_dir, rebuild=True)
     if not docs:
         raise SystemExit(f"no index at {index_dir}; pass --docs PATH to build one, or run without --index for the sample")
     print(f"building the index {index_dir} from {', '.join(map(str, docs))} ...", flush=True)
@@ -267,7 +277,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     elem_id="documents",
                 )
                 with gr.Row():
-                    choice = gr.Dropdown(choices=app.sources(), label="Document to remove", elem_id="remove-choice")
+                    choice = gr.Dropdown(choices=app.sources(), label="Document to remove", elem_id="remove-choice", allow_custom_value=True)
                     remove_button = gr.Button("Remove", variant="stop", elem_id="remove-button")
 
                 def refresh():
@@ -314,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     index_dir = args.index or DEFAULT_INDEX
     docs = args.docs if args.docs is not None else ([SAMPLE_DOCS] if args.index is None else None)
-    qa = open_index(index_dir, docs)
+    qa = open_index(index_dir, docs, rebuild_if_unreadable=args.index is None)
     qa.embedder.embed_query("warm up")  # load the model now, not on the first question
     examples = load_examples() if args.index is None else []
     app = ChatApp(qa, max_upload_mb=args.max_upload_mb)

@@ -4,20 +4,19 @@ No language model writes anything: the answer is made of sentences copied from t
 passages. Two questions are decided here, both without an LLM:
 
 * **Which sentence answers?** Each sentence of the top passages is scored by its cosine
-  similarity to the question (sentence embeddings) plus how many of the question's content
-  words it contains (weighted by rarity).
+  similarity to the question (the sentence vectors stored in the index) plus how many of the
+  question's content words it contains (weighted by specificity).
 * **Is there an answer at all?** A plain similarity threshold cannot tell "a passage on the
   topic" from "a passage that answers": a question about a related but absent fact scores as
   high as a real one. So the confidence combines the best sentence similarity with *coverage*:
-  the share of the question's rare words (names, numbers, key nouns — by idf) that occur in the
-  best passages. A question whose specific terms are missing from every good passage is not
+  the share of the question's specific words (names, numbers, uncommon nouns: see
+  :mod:`qa.salience`) that occur in the best passages. A question whose specific terms are missing from every good passage is not
   answered by them.
 """
 
 from __future__ import annotations
 
 import html
-import math
 import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Mapping, Sequence
@@ -27,11 +26,10 @@ import numpy as np
 from .errors import InputError
 from .lexical import LexicalIndex
 from .salience import coverage, term_weights
-from .text import content_terms, sentence_spans
+from .text import content_terms
 from .types import Answer, Citation, Hit
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
-MAX_SENTENCE_WORDS = 60
 
 
 @dataclass(frozen=True)
@@ -105,39 +103,28 @@ class SentenceScore:
 
 def score_sentences(
     hits: Sequence[Hit],
+    sentences: Sequence[tuple[Sequence[tuple[int, int]], np.ndarray]],
     *,
-    query_vector: np.ndarray,
     weights: Mapping[str, float],
-    embedder,
     lexical_weight: float,
 ) -> list[SentenceScore]:
-    """Every sentence of ``hits``, scored as a possible answer (similarity + weighted overlap)."""
-    spans: list[tuple[int, int, int]] = []
-    for i, hit in enumerate(hits):
-        for start, end in sentence_spans(hit.passage.text):
-            spans.append((i, start, end))
-    if not spans:
-        return []
-    texts = [hits[i].passage.text[a:b] for i, a, b in spans]
-    # Overlapping passages repeat sentences: embed each distinct one once, and only its first
-    # words (a sentence that long is a code block or a table, and its start says what it is).
-    distinct = list(dict.fromkeys(texts))
-    vectors = embedder.embed_documents([" ".join(t.split()[:MAX_SENTENCE_WORDS]) for t in distinct])
-    by_text = dict(zip(distinct, vectors @ np.asarray(query_vector, dtype=np.float32)))
+    """Every sentence of ``hits`` scored as a possible answer: its cosine similarity to the
+    question (``sentences[i]`` holds the spans and similarities of hit ``i``'s sentences) plus
+    ``lexical_weight`` x the weighted share of the question's terms it contains."""
     scored = []
-    for (i, start, end), text in zip(spans, texts):
-        similarity = by_text[text]
-        overlap = coverage(weights, set(content_terms(text)))
-        scored.append(
-            SentenceScore(
-                hit_index=i,
-                start=start,
-                end=end,
-                similarity=float(similarity),
-                overlap=overlap,
-                score=float(similarity) + lexical_weight * overlap,
+    for i, (hit, (spans, similarities)) in enumerate(zip(hits, sentences)):
+        for (start, end), similarity in zip(spans, similarities):
+            overlap = coverage(weights, set(content_terms(hit.passage.text[start:end])))
+            scored.append(
+                SentenceScore(
+                    hit_index=i,
+                    start=start,
+                    end=end,
+                    similarity=float(similarity),
+                    overlap=overlap,
+                    score=float(similarity) + lexical_weight * overlap,
+                )
             )
-        )
     return scored
 
 
@@ -181,9 +168,8 @@ def answer_question(
     question: str,
     query: str,
     hits: Sequence[Hit],
+    sentences: Sequence[tuple[Sequence[tuple[int, int]], np.ndarray]],
     k: int,
-    query_vector: np.ndarray,
-    embedder,
     lexical: LexicalIndex,
     settings: AnswerSettings,
 ) -> Answer:
@@ -193,14 +179,12 @@ def answer_question(
     depth = min(len(hits), max(k, settings.evidence_depth))
     evidence = list(hits[:depth])
     weights = term_weights(query, lexical)
-    sentences = score_sentences(
-        evidence, query_vector=query_vector, weights=weights, embedder=embedder, lexical_weight=settings.lexical_weight
-    )
+    scored = score_sentences(evidence, sentences[:depth], weights=weights, lexical_weight=settings.lexical_weight)
     best_by_hit: dict[int, SentenceScore] = {}
-    for s in sentences:
+    for s in scored:
         if s.hit_index not in best_by_hit or s.score > best_by_hit[s.hit_index].score:
             best_by_hit[s.hit_index] = s
-    best_similarity = max((s.similarity for s in sentences), default=0.0)
+    best_similarity = max((s.similarity for s in scored), default=0.0)
     top_terms: set[str] = set()
     for hit in evidence[:3]:
         top_terms.update(content_terms(hit.passage.title + "\n" + " > ".join(hit.passage.section) + "\n" + hit.passage.text))

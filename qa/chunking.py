@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Mapping
 
 from .errors import InputError
-from .text import sentence_spans, split_words, word_count
+from .text import split_blocks, split_sentences, split_words, word_count
 from .types import Document, Passage, content_hash
 
 # Chosen by measurement on pyfaq (see README, "Retrieval quality"): the smallest windows that
@@ -30,6 +30,7 @@ class ChunkingSettings:
 
     chunk_words: int = DEFAULT_CHUNK_WORDS
     overlap_words: int = DEFAULT_OVERLAP_WORDS
+    align_blocks: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.chunk_words, int) or self.chunk_words < 8:
@@ -47,6 +48,7 @@ class ChunkingSettings:
         return cls(
             chunk_words=int(data.get("chunk_words", DEFAULT_CHUNK_WORDS)),
             overlap_words=int(data.get("overlap_words", DEFAULT_OVERLAP_WORDS)),
+            align_blocks=bool(data.get("align_blocks", False)),
         )
 
 
@@ -59,22 +61,31 @@ def _segments(doc: Document) -> list[tuple[int, int]]:
     return list(zip(ordered, ordered[1:]))
 
 
-def _units(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int, int]]:
-    """Sentences of ``text[start:end]`` as ``(start, end, words)``; over-long ones are cut."""
-    units = []
-    for a, b in sentence_spans(text, start, end):
-        n = word_count(text[a:b])
-        if n <= max_words:
-            units.append((a, b, n))
-        else:
-            units.extend((x, y, word_count(text[x:y])) for x, y in split_words(text, a, b, max_words))
+Unit = tuple[int, int, int, bool]  # start, end, words, whether it opens a paragraph
+
+
+def _units(text: str, start: int, end: int, max_words: int) -> list[Unit]:
+    """Sentences of ``text[start:end]`` as ``(start, end, words, opens_block)``; over-long
+    sentences are cut on words."""
+    units: list[Unit] = []
+    for block_start, block_end in split_blocks(text, start, end):
+        first = True
+        for a, b in split_sentences(text, block_start, block_end):
+            n = word_count(text[a:b])
+            pieces = [(a, b)] if n <= max_words else split_words(text, a, b, max_words)
+            for x, y in pieces:
+                units.append((x, y, n if len(pieces) == 1 else word_count(text[x:y]), first))
+                first = False
     return units
 
 
-def _pack(units: list[tuple[int, int, int]], chunk_words: int, overlap_words: int) -> list[tuple[int, int]]:
-    """Greedy windows of whole units up to ``chunk_words``, each next window re-starting with up
-    to ``overlap_words`` of the previous one's last units."""
+def _pack(units: list[Unit], chunk_words: int, overlap_words: int, *, align_blocks: bool = False) -> list[tuple[int, int]]:
+    """Greedy windows of whole units up to ``chunk_words``. The next window re-starts with up to
+    ``overlap_words`` of the previous one's last units — or, with ``align_blocks``, at the first
+    paragraph start at least half a stride into the window, so that what opens a paragraph
+    (often the answer to a heading's question) opens a window too."""
     windows: list[tuple[int, int]] = []
+    half_stride = max(1, (chunk_words - overlap_words) // 2)
     i = 0
     while i < len(units):
         j, words = i, 0
@@ -91,6 +102,13 @@ def _pack(units: list[tuple[int, int, int]], chunk_words: int, overlap_words: in
         while k - 1 > i and overlap + units[k - 1][2] <= overlap_words:
             k -= 1
             overlap += units[k][2]
+        if align_blocks:
+            offset = 0
+            for b in range(i + 1, j + 1):
+                offset += units[b - 1][2]
+                if b < len(units) and units[b][3] and offset >= half_stride:
+                    k = b
+                    break
         i = k
     return windows
 
@@ -107,7 +125,7 @@ def chunk_document(doc: Document, settings: ChunkingSettings | None = None) -> l
     seen: dict[str, int] = {}
     for seg_start, seg_end in _segments(doc):
         units = _units(doc.text, seg_start, seg_end, settings.chunk_words)
-        for start, end in _pack(units, settings.chunk_words, settings.overlap_words):
+        for start, end in _pack(units, settings.chunk_words, settings.overlap_words, align_blocks=settings.align_blocks):
             text = doc.text[start:end]
             base_id = content_hash(doc.source, text)
             occurrence = seen.get(base_id, 0)

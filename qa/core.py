@@ -19,6 +19,7 @@ from .errors import IndexFormatError, InputError
 from .lexical import LexicalIndex
 from .loaders import DEFAULT_MAX_FILE_MB, SkippedFile, load_documents, source_name
 from .retrieval import SearchSettings, passage_index_text, query_terms, retrieve
+from .sentences import SentenceTable, passage_sentence_spans, sentence_embed_text
 from .store import IndexContents, IndexSettings, empty_contents, load_index, read_manifest, save_index, write_lock
 from .text import content_terms
 from .types import Answer, Document, Hit, Passage, content_hash
@@ -38,6 +39,7 @@ class IndexReport:
     passages: int = 0  # passages in the index afterwards
     embedded: int = 0  # passages whose vectors were computed now
     reused: int = 0  # passages whose vectors came from the index (unchanged text)
+    sentences_embedded: int = 0  # sentence vectors computed now
 
     @property
     def changed(self) -> bool:
@@ -61,6 +63,7 @@ class IndexReport:
             "passages": self.passages,
             "embedded": self.embedded,
             "reused": self.reused,
+            "sentences_embedded": self.sentences_embedded,
         }
 
 
@@ -372,23 +375,32 @@ class QA:
         new_keys = [content_hash(t) for t in new_texts]
 
         old_vectors = old.dense.vectors() if len(old.dense) else np.zeros((0, settings.dim), dtype=np.float32)
-        reuse: dict[str, np.ndarray] = {}
-        wanted = set(new_keys)
-        for key, vector in zip(old.embed_keys, old_vectors):
-            if key in wanted:
-                reuse.setdefault(key, vector)
-        if vector_source is not None and len(vector_source.dense):
-            for key, vector in zip(vector_source.embed_keys, vector_source.dense.vectors()):
-                if key in wanted:
-                    reuse.setdefault(key, vector)
-        to_embed = [i for i, key in enumerate(new_keys) if key not in reuse]
-        unique_texts: dict[str, str] = {}
-        for i in to_embed:
-            unique_texts.setdefault(new_keys[i], new_texts[i])
-        computed = self.embedder.embed_documents(list(unique_texts.values()), show_progress=show_progress)
-        reuse.update(zip(unique_texts.keys(), computed))
-        report.embedded = len(unique_texts)
-        report.reused = len(new_passages) - len(to_embed)
+        sources = [old] + ([vector_source] if vector_source is not None else [])
+        passage_vectors = self._embed_with_reuse(
+            new_texts,
+            new_keys,
+            [(c.embed_keys, old_vectors if c is old else c.dense.vectors()) for c in sources if len(c.dense)],
+            show_progress=show_progress,
+        )
+        report.embedded = len(set(new_keys) - set(passage_vectors.reused))
+        report.reused = sum(1 for key in new_keys if key in passage_vectors.reused)
+
+        # One vector per sentence of each new passage (see qa.sentences); reused by text as well.
+        new_spans = [passage_sentence_spans(p.text) for p in new_passages]
+        sentence_texts = [sentence_embed_text(p.text[a:b]) for p, spans in zip(new_passages, new_spans) for a, b in spans]
+        sentence_keys = [content_hash(t) for t in sentence_texts]
+        sentence_vectors = self._embed_with_reuse(
+            sentence_texts,
+            sentence_keys,
+            [_sentence_keys_and_vectors(c) for c in sources if len(c.sentences)],
+            show_progress=show_progress,
+        )
+        new_sentences = SentenceTable.from_lists(
+            new_spans,
+            np.stack([sentence_vectors.vectors[k] for k in sentence_keys]) if sentence_keys else np.zeros((0, settings.dim)),
+            settings.dim,
+        )
+        report.sentences_embedded = len(set(sentence_keys) - set(sentence_vectors.reused))
 
         passages = [old.passages[i] for i in keep_rows] + new_passages
         embed_keys = [old.embed_keys[i] for i in keep_rows] + new_keys
@@ -396,7 +408,10 @@ class QA:
             report.passages = len(passages)
             return report
         vectors = np.concatenate(
-            [old_vectors[keep_rows], np.stack([reuse[k] for k in new_keys]) if new_keys else np.zeros((0, settings.dim), dtype=np.float32)]
+            [
+                old_vectors[keep_rows],
+                np.stack([passage_vectors.vectors[k] for k in new_keys]) if new_keys else np.zeros((0, settings.dim), dtype=np.float32),
+            ]
         ).astype(np.float32, copy=False)
         token_lists = [
             content_terms(passage_index_text(p, context=settings.context)) for p in passages
@@ -408,6 +423,7 @@ class QA:
             embed_keys=embed_keys,
             dense=DenseIndex.build(vectors, dim=settings.dim),
             lexical=LexicalIndex.build(token_lists),
+            sentences=SentenceTable.concat([old.sentences.select(keep_rows), new_sentences]),
             retrieval=dict(old.retrieval),
             generation=old.generation,
         )
@@ -416,6 +432,32 @@ class QA:
         self._contents = contents  # readers switch to the new index in one assignment
         report.passages = len(passages)
         return report
+
+    def _embed_with_reuse(
+        self,
+        texts: list[str],
+        keys: list[str],
+        known: list[tuple[Sequence[str], np.ndarray]],
+        *,
+        show_progress: bool,
+    ) -> "_Embedded":
+        """Vectors for ``texts`` by key: taken from ``known`` (keys, vectors) pairs when the same
+        text was embedded before, computed (each distinct text once) otherwise."""
+        wanted = set(keys)
+        vectors: dict[str, np.ndarray] = {}
+        for known_keys, known_vectors in known:
+            for key, vector in zip(known_keys, known_vectors):
+                if key in wanted and key not in vectors:
+                    vectors[key] = vector
+        reused = set(vectors)
+        missing: dict[str, str] = {}
+        for key, text in zip(keys, texts):
+            if key not in vectors:
+                missing.setdefault(key, text)
+        if missing:
+            computed = self.embedder.embed_documents(list(missing.values()), show_progress=show_progress)
+            vectors.update(zip(missing.keys(), computed))
+        return _Embedded(vectors=vectors, reused=reused)
 
     def save_settings(self) -> None:
         """Store the current search and answer settings as the index's defaults."""
@@ -441,7 +483,11 @@ class QA:
         return self._search(question, k, settings)
 
     def _search(self, question: str, k: int, settings: SearchSettings, query_vector: np.ndarray | None = None) -> list[Hit]:
-        contents = self._contents  # one consistent snapshot even if an add() swaps it meanwhile
+        return [hit for hit, _ in self._search_rows(self._contents, question, k, settings, query_vector)]
+
+    def _search_rows(
+        self, contents: IndexContents, question: str, k: int, settings: SearchSettings, query_vector: np.ndarray | None
+    ) -> list[tuple[Hit, int]]:
         if not contents.passages:
             return []
         if query_vector is None and settings.mode != "lexical":
@@ -449,18 +495,22 @@ class QA:
         candidates = retrieve(
             dense=contents.dense,
             lexical=contents.lexical,
+            sentences=contents.sentences,
             query_vector=query_vector,
             query_terms=query_terms(question),
             k=min(k, len(contents.passages)),
             settings=settings,
         )
         return [
-            Hit(
-                passage=contents.passages[c.row],
-                score=c.score,
-                rank=rank,
-                dense_score=c.dense_score,
-                lexical_score=c.lexical_score,
+            (
+                Hit(
+                    passage=contents.passages[c.row],
+                    score=c.score,
+                    rank=rank,
+                    dense_score=c.dense_score,
+                    lexical_score=c.lexical_score,
+                ),
+                c.row,
             )
             for rank, c in enumerate(candidates, 1)
         ]
@@ -481,16 +531,17 @@ class QA:
         answer_overrides = {name: overrides.pop(name) for name in list(overrides) if name in AnswerSettings.field_names()}
         search_settings = self.search_settings.with_overrides(overrides)
         answer_settings = self.answer_settings.with_overrides(answer_overrides)
-        contents = self._contents
+        contents = self._contents  # one consistent snapshot even if an add() swaps it meanwhile
         query_vector = self.embedder.embed_query(query)
-        hits = self._search(query, max(k, answer_settings.evidence_depth), search_settings, query_vector=query_vector)
+        found = self._search_rows(contents, query, max(k, answer_settings.evidence_depth), search_settings, query_vector)
         return answer_question(
             question=question,
             query=query,
-            hits=hits,
+            hits=[hit for hit, _ in found],
+            sentences=[
+                (contents.sentences.spans_of(row), contents.sentences.similarities(row, query_vector)) for _, row in found
+            ],
             k=k,
-            query_vector=query_vector,
-            embedder=self.embedder,
             lexical=contents.lexical,
             settings=answer_settings,
         )
@@ -500,6 +551,22 @@ class QA:
         from .evaluation import evaluate
 
         return evaluate(self, questions, k=k, **kwargs)
+
+
+@dataclass
+class _Embedded:
+    vectors: dict[str, np.ndarray]
+    reused: set[str]
+
+
+def _sentence_keys_and_vectors(contents: IndexContents) -> tuple[list[str], np.ndarray]:
+    """Content keys of every stored sentence vector (recomputed from the text: not stored)."""
+    keys = []
+    table = contents.sentences
+    for row, passage in enumerate(contents.passages):
+        for a, b in table.spans_of(row):
+            keys.append(content_hash(sentence_embed_text(passage.text[a:b])))
+    return keys, table.vectors
 
 
 def _as_path_list(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> list[str]:

@@ -63,6 +63,13 @@ class DenseIndex:
         keep = rows >= 0
         return [s[m] for s, m in zip(scores, keep)], [r[m] for r, m in zip(rows, keep)]
 
+    def vectors_of(self, rows) -> np.ndarray:
+        """The stored vectors of ``rows``, ``float32 [len(rows), dim]``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._index.reconstruct_batch(rows)
+
     def vectors(self) -> np.ndarray:
         """All stored vectors, ``float32 [len(self), dim]``."""
         if not len(self):

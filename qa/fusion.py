@@ -6,7 +6,7 @@ always give the same order.
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Sequence
 
 # Reciprocal-rank fusion constant from Cormack, Clarke & Buettcher (SIGIR 2009). A large k
 # flattens the 1/(k + rank) curve so that agreement between retrievers counts more than the very
@@ -37,37 +37,3 @@ def rrf(
             scores[row] = scores.get(row, 0.0) + weight / (k + rank)
             best_rank[row] = min(best_rank.get(row, rank), rank)
     return sorted(scores.items(), key=lambda item: (-item[1], best_rank[item[0]], item[0]))
-
-
-def min_max(scores: Mapping[int, float]) -> dict[int, float]:
-    """Scale scores to [0, 1] by the min and max of this candidate list (all equal -> 1).
-
-    >>> min_max({7: 2.0, 8: 4.0, 9: 3.0})
-    {7: 0.0, 8: 1.0, 9: 0.5}
-    """
-    if not scores:
-        return {}
-    low, high = min(scores.values()), max(scores.values())
-    if high - low <= 1e-12:
-        return {row: 1.0 for row in scores}
-    return {row: (s - low) / (high - low) for row, s in scores.items()}
-
-
-def weighted_sum(
-    score_lists: Sequence[Mapping[int, float]],
-    weights: Sequence[float],
-) -> list[tuple[int, float]]:
-    """Convex combination of already comparable scores; a row missing from a list scores 0 there.
-
-    >>> weighted_sum([{1: 1.0, 2: 0.5}, {2: 1.0}], [0.5, 0.5])
-    [(2, 0.75), (1, 0.5)]
-    """
-    if len(weights) != len(score_lists):
-        raise ValueError(f"got {len(weights)} weights for {len(score_lists)} score lists")
-    combined: dict[int, float] = {}
-    for scores, weight in zip(score_lists, weights):
-        for row, score in scores.items():
-            combined[row] = combined.get(row, 0.0) + weight * score
-    for row in combined:
-        combined[row] = round(combined[row], 12)  # so equal sums tie exactly, whatever the order of addition
-    return sorted(combined.items(), key=lambda item: (-item[1], item[0]))

@@ -85,12 +85,20 @@ class LexicalIndex:
         df = np.array([indptr[i + 1] - indptr[i] for i in ids], dtype=np.float64)
         return np.log(1 + (n - df + 0.5) / (df + 0.5))  # Lucene's idf, as bm25s computes it
 
-    def search(self, terms: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Scores (descending) and rows of up to ``k`` passages that contain any of ``terms``."""
+    def scores(self, terms: Sequence[str]) -> np.ndarray | None:
+        """BM25 score of every passage for ``terms`` (``None`` when no term is in the index)."""
         ids = self._term_ids(terms)
-        if not ids or k <= 0:
+        if not ids:
+            return None
+        return self._model.get_scores_from_ids(ids)
+
+    def search(self, terms: Sequence[str], k: int, *, scores: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Scores (descending) and rows of up to ``k`` passages that contain any of ``terms``
+        (``scores``: the result of :meth:`scores`, when already computed)."""
+        if scores is None:
+            scores = self.scores(terms)
+        if scores is None or k <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        scores = self._model.get_scores_from_ids(ids)
         positive = np.flatnonzero(scores > 0)
         if len(positive) > k:
             positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]

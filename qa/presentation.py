@@ -17,8 +17,19 @@ from .types import Answer, Citation, Document
 _PREVIEW_CHARS = 600
 
 
+# Markdown syntax characters, written as HTML entities: the chat renders Markdown, and text with
+# blank lines can end an HTML block, after which "![x](http://...)" would become a live image.
+_MARKDOWN_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "[]()!*_`~|\\{}"})
+
+
 def _escape(text: str) -> str:
-    return html.escape(text, quote=True)
+    r"""Document text -> inert HTML: tags and entities escaped, Markdown syntax neutralised,
+    line breaks as ``<br>`` (so no blank line can end the surrounding HTML block).
+
+    >>> _escape("<b>hi</b> ![x](y)\n\nz")
+    '&lt;b&gt;hi&lt;/b&gt; &#33;&#91;x&#93;&#40;y&#41;<br><br>z'
+    """
+    return html.escape(text, quote=True).translate(_MARKDOWN_ENTITIES).replace("\r", "").replace("\n", "<br>")
 
 
 def display_source(source: str, *, root: str | None = None) -> str:
@@ -85,7 +96,9 @@ def chat_message(answer: Answer, *, root: str | None = None, show_query: bool = 
         parts.append(f"<small>Searched for: <em>{_escape(answer.query)}</em></small>")
     for citation in answer.citations:
         where = location_label(citation)
-        summary = f"[{citation.number}] {_escape(citation.title)} — {_escape(display_source(citation.source, root=root))}"
+        name = os.path.basename(citation.source.partition("#")[0]) + (f"#{citation.source.partition('#')[2]}" if "#" in citation.source else "")
+        title = citation.title if len(citation.title) <= 70 else citation.title[:67] + "…"
+        summary = f"[{citation.number}] {_escape(title)} — {_escape(name)}"
         if where:
             summary += f" ({_escape(where)})"
         body = highlighted_passage_html(citation, max_chars=_PREVIEW_CHARS)

@@ -9,8 +9,9 @@ import numpy as np
 
 from .dense import DenseIndex
 from .errors import InputError
-from .fusion import RRF_K, rrf, weighted_sum
+from .fusion import RRF_K, rrf
 from .lexical import LexicalIndex
+from .sentences import SentenceTable
 from .text import content_terms
 from .types import Passage
 
@@ -22,20 +23,27 @@ FUSIONS = ("rrf", "weighted")
 class SearchSettings:
     """How a question is searched. Every field can be overridden per call.
 
-    - ``mode``: ``"hybrid"`` (dense + BM25), ``"dense"`` or ``"lexical"`` (BM25 only).
-    - ``fusion``: ``"rrf"`` (reciprocal-rank fusion) or ``"weighted"`` (``dense_weight`` x cosine
-      + (1 - ``dense_weight``) x BM25 divided by the best score the query's terms could reach).
-    - ``candidates``: how many passages each retriever proposes before fusion (``k0``).
+    - ``mode``: ``"hybrid"`` (embeddings + BM25 keywords), ``"dense"`` (embeddings only) or
+      ``"lexical"`` (BM25 only).
+    - ``candidates``: how many passages each retriever proposes (``k0``, much larger than ``k``);
+      the union is then rescored.
+    - ``fusion``: ``"weighted"`` combines three scores on a common scale — the passage's cosine
+      similarity, its best sentence's cosine similarity (see :mod:`qa.sentences`) and BM25 divided
+      by the best score the question's terms could reach — with ``dense_weight``,
+      ``sentence_weight`` and ``lexical_weight``; ``"rrf"`` fuses the same rankings by reciprocal
+      rank (``rrf_k``). A weight of 0 switches that signal off.
 
     >>> SearchSettings().with_overrides({"mode": "dense"}).mode
     'dense'
     """
 
     mode: str = "hybrid"
-    fusion: str = "rrf"
+    fusion: str = "weighted"
     candidates: int = 100
     rrf_k: int = RRF_K
-    dense_weight: float = 0.5
+    dense_weight: float = 0.35
+    sentence_weight: float = 0.5
+    lexical_weight: float = 0.15
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -46,8 +54,14 @@ class SearchSettings:
             raise InputError(f"candidates must be an integer >= 1, got {self.candidates!r}")
         if not isinstance(self.rrf_k, int) or self.rrf_k < 0:
             raise InputError(f"rrf_k must be an integer >= 0, got {self.rrf_k!r}")
-        if not 0.0 <= float(self.dense_weight) <= 1.0:
-            raise InputError(f"dense_weight must be in [0, 1], got {self.dense_weight!r}")
+        for name in ("dense_weight", "sentence_weight", "lexical_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or value < 0:
+                raise InputError(f"{name} must be a number >= 0, got {value!r}")
+        if self.dense_weight + self.sentence_weight <= 0 and self.mode == "dense":
+            raise InputError("mode 'dense' needs dense_weight or sentence_weight > 0")
+        if self.dense_weight + self.sentence_weight + self.lexical_weight <= 0:
+            raise InputError("at least one of dense_weight, sentence_weight, lexical_weight must be > 0")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -104,47 +118,58 @@ def retrieve(
     *,
     dense: DenseIndex,
     lexical: LexicalIndex,
+    sentences: SentenceTable | None,
     query_vector: np.ndarray | None,
     query_terms: Sequence[str],
     k: int,
     settings: SearchSettings,
 ) -> list[Candidate]:
-    """The top ``k`` rows for one query under ``settings``.
-
-    Dense scores are cosine similarities; lexical scores are BM25. In hybrid mode each side
-    proposes ``settings.candidates`` rows and the two lists are fused.
-    """
+    """The top ``k`` rows for one query under ``settings`` (see :class:`SearchSettings`)."""
     depth = max(k, settings.candidates)
-    dense_scores: dict[int, float] = {}
-    dense_ranking: list[int] = []
-    lexical_scores: dict[int, float] = {}
-    lexical_ranking: list[int] = []
-    if settings.mode in ("hybrid", "dense") and query_vector is not None:
-        scores, rows = dense.search(query_vector[None, :], depth)
-        dense_ranking = [int(r) for r in rows[0]]
-        dense_scores = {int(r): float(s) for r, s in zip(rows[0], scores[0])}
-    if settings.mode in ("hybrid", "lexical"):
-        scores, rows = lexical.search(list(query_terms), depth)
-        lexical_ranking = [int(r) for r in rows]
-        lexical_scores = {int(r): float(s) for r, s in zip(rows, scores)}
+    use_dense = settings.mode in ("hybrid", "dense") and query_vector is not None
+    use_lexical = settings.mode in ("hybrid", "lexical")
+    bm25 = lexical.scores(list(query_terms)) if use_lexical else None
+    lexical_rows: list[int] = []
+    if bm25 is not None:
+        _, rows = lexical.search(list(query_terms), depth, scores=bm25)
+        lexical_rows = [int(r) for r in rows]
+    if settings.mode == "lexical":
+        return [Candidate(row=r, score=float(bm25[r]), dense_score=None, lexical_score=float(bm25[r])) for r in lexical_rows[:k]]
+    if not use_dense:
+        return []
 
-    if settings.mode == "dense":
-        fused = [(row, dense_scores[row]) for row in dense_ranking]
-    elif settings.mode == "lexical":
-        fused = [(row, lexical_scores[row]) for row in lexical_ranking]
-    elif settings.fusion == "rrf":
-        fused = rrf([dense_ranking, lexical_ranking], k=settings.rrf_k)
-    else:
-        # BM25 has no fixed scale, so it is scaled by the best possible score for this query
-        # (its terms' idf sum); cosine is already in [-1, 1]. Both then mean "how well matched".
+    _, rows = dense.search(query_vector[None, :], depth)
+    rows_ = [int(r) for r in rows[0]]
+    pool = list(dict.fromkeys(rows_ + lexical_rows))  # union of both candidate lists
+    cosine = dense.vectors_of(pool) @ np.asarray(query_vector, dtype=np.float32)
+    signals: list[tuple[float, np.ndarray]] = [(settings.dense_weight, cosine)]
+    if settings.sentence_weight > 0 and sentences is not None and len(sentences):
+        signals.append((settings.sentence_weight, sentences.best_similarities(pool, query_vector)))
+    lexical_raw = np.zeros(len(pool), dtype=np.float32) if bm25 is None else bm25[pool].astype(np.float32)
+    if settings.mode == "hybrid" and settings.lexical_weight > 0:
+        # BM25 has no fixed scale: divide by the best score the query's terms could reach (their
+        # idf sum), so 1.0 means "every term matched as strongly as possible", like a cosine of 1.
         ceiling = lexical.max_score(list(query_terms)) or 1.0
-        fused = weighted_sum(
-            [dense_scores, {row: s / ceiling for row, s in lexical_scores.items()}],
-            [settings.dense_weight, 1.0 - settings.dense_weight],
-        )
+        signals.append((settings.lexical_weight, lexical_raw / ceiling))
+    signals = [(w, v) for w, v in signals if w > 0]
+
+    if settings.fusion == "weighted":
+        total = sum(w for w, _ in signals)
+        combined = sum(w * v for w, v in signals) / total
+        order = np.lexsort((np.arange(len(pool)), -combined))
+        fused = [(pool[i], float(combined[i])) for i in order[:k]]
+    else:
+        rankings = [[pool[i] for i in np.lexsort((np.arange(len(pool)), -v))] for _, v in signals]
+        fused = rrf(rankings, k=settings.rrf_k, weights=[w for w, _ in signals])[:k]
+    position = {row: i for i, row in enumerate(pool)}
     return [
-        Candidate(row=row, score=score, dense_score=dense_scores.get(row), lexical_score=lexical_scores.get(row))
-        for row, score in fused[:k]
+        Candidate(
+            row=row,
+            score=score,
+            dense_score=float(cosine[position[row]]),
+            lexical_score=float(lexical_raw[position[row]]) if bm25 is not None else None,
+        )
+        for row, score in fused
     ]
 
 

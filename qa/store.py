@@ -8,6 +8,7 @@ Layout::
         documents.jsonl      one Document per line, with its extracted text
         passages.jsonl       one passage per line: offsets into its document (text is derived)
         dense.faiss          FAISS inner-product index, row i = passage i
+        sentence_*.npy       per-passage sentence spans and float16 vectors (CSR layout)
         bm25/                bm25s arrays and vocabulary (JSON + .npy, no pickle)
       .lock                  held by the one process that may write
 
@@ -35,6 +36,7 @@ from .chunking import ChunkingSettings
 from .dense import DenseIndex
 from .errors import IndexFormatError, IndexLockedError, IndexNotFoundError, InputError
 from .lexical import LexicalIndex
+from .sentences import SentenceTable
 from .types import Document, Passage
 
 FORMAT_NAME = "grounded-qa-index"
@@ -84,8 +86,8 @@ class IndexSettings:
 
 @dataclass
 class IndexContents:
-    """Everything an index holds, in memory. Rows of ``passages``, ``embed_keys``, ``dense`` and
-    ``lexical`` line up: row ``i`` of each is passage ``i``."""
+    """Everything an index holds, in memory. Rows of ``passages``, ``embed_keys``, ``dense``,
+    ``lexical`` and ``sentences`` line up: row ``i`` of each is passage ``i``."""
 
     settings: IndexSettings
     documents: dict[str, Document]  # by source, in insertion order
@@ -93,6 +95,7 @@ class IndexContents:
     embed_keys: list[str]  # hash of the exact text that was embedded for each passage
     dense: DenseIndex
     lexical: LexicalIndex
+    sentences: SentenceTable
     retrieval: dict[str, Any] = field(default_factory=dict)  # saved search defaults (e.g. calibrated)
     generation: int = 0
 
@@ -285,6 +288,7 @@ def load_index(index_dir: str | os.PathLike[str], *, mmap: bool = False, verify:
             f"{len(passages)} of dimension {settings.dim}; {hint}"
         )
     lexical = LexicalIndex.load(data_dir / "bm25", len(passages), mmap=mmap)
+    sentences = _load_sentences(data_dir, len(passages), settings.dim, mmap=mmap, hint=hint)
     return IndexContents(
         settings=settings,
         documents=documents,
@@ -292,9 +296,33 @@ def load_index(index_dir: str | os.PathLike[str], *, mmap: bool = False, verify:
         embed_keys=embed_keys,
         dense=dense,
         lexical=lexical,
+        sentences=sentences,
         retrieval=dict(manifest.get("retrieval") or {}),
         generation=int(manifest.get("generation", 0)),
     )
+
+
+SENTENCE_FILES = ("sentence_indptr.npy", "sentence_spans.npy", "sentence_vectors.npy")
+
+
+def _load_sentences(data_dir: Path, passages: int, dim: int, *, mmap: bool, hint: str) -> SentenceTable:
+    try:
+        indptr, spans, vectors = (
+            np.load(data_dir / name, mmap_mode="r" if mmap and name == "sentence_vectors.npy" else None, allow_pickle=False)
+            for name in SENTENCE_FILES
+        )
+    except FileNotFoundError as exc:
+        raise IndexFormatError(f"the index file {exc.filename!r} is missing; {hint}") from exc
+    except ValueError as exc:
+        raise IndexFormatError(f"the sentence data in {str(data_dir)!r} is unreadable ({exc}); {hint}") from exc
+    if (
+        indptr.shape != (passages + 1,)
+        or (passages and int(indptr[-1]) != len(spans))
+        or len(spans) != len(vectors)
+        or (len(vectors) and vectors.shape[1] != dim)
+    ):
+        raise IndexFormatError(f"the sentence data in {str(data_dir)!r} does not match its {passages} passages; {hint}")
+    return SentenceTable(indptr, spans, vectors)
 
 
 def _generation_name(generation: int) -> str:
@@ -325,6 +353,8 @@ def save_index(index_dir: str | os.PathLike[str], contents: IndexContents) -> di
         (_passage_row(p, key) for p, key in zip(contents.passages, contents.embed_keys)),
     )
     contents.dense.save(tmp_dir / "dense.faiss")
+    for name, array in zip(SENTENCE_FILES, (contents.sentences.indptr, contents.sentences.spans, contents.sentences.vectors)):
+        np.save(tmp_dir / name, np.ascontiguousarray(array), allow_pickle=False)
     contents.lexical.save(tmp_dir / "bm25")
 
     files: dict[str, Any] = {}
@@ -381,5 +411,6 @@ def empty_contents(settings: IndexSettings) -> IndexContents:
         embed_keys=[],
         dense=DenseIndex.build(np.zeros((0, settings.dim), dtype=np.float32), dim=settings.dim),
         lexical=LexicalIndex.build([]),
+        sentences=SentenceTable.empty(settings.dim),
     )
 

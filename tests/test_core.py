@@ -68,6 +68,7 @@ def test_add_is_incremental_and_idempotent(qa, tiny_corpus):
     assert report.updated == [source_name(tiny_corpus / "cats.txt")]
     assert report.added == [source_name(tiny_corpus / "owls.txt")]
     assert report.embedded == 2 and qa.info()["generation"] == generation + 1
+    assert report.sentences_embedded == 2  # only the new sentences; the rest are reused
     assert qa.search("owls hunting at night", k=1)[0].passage.title == "owls"
     assert "clowder" not in " ".join(p.text for p in qa.passages)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from qa.fusion import RRF_K, min_max, rrf, weighted_sum
+from qa.fusion import RRF_K, rrf
 
 
 def test_rrf_matches_hand_computed_scores():
@@ -23,9 +23,3 @@ def test_rrf_weights_and_default_constant():
     assert fused == {1: 2.0, 2: 1.0}
     with pytest.raises(ValueError):
         rrf([[1]], weights=[1.0, 2.0])
-
-
-def test_min_max_and_weighted_sum():
-    assert min_max({1: 5.0, 2: 5.0}) == {1: 1.0, 2: 1.0}
-    assert min_max({}) == {}
-    assert weighted_sum([{1: 1.0}, {1: 1.0, 2: 1.0}], [0.25, 0.75]) == [(1, 1.0), (2, 0.75)]

@@ -24,7 +24,9 @@ def test_index_directory_layout_and_manifest(built):
     assert manifest["counts"]["documents"] == 5  # 3 files + 2 JSONL lines
     assert {"numpy", "faiss-cpu", "bm25s", "python"} <= set(manifest["versions"])
     data = built / manifest["data_dir"]
-    assert {"documents.jsonl", "passages.jsonl", "dense.faiss"} <= {p.name for p in data.iterdir()}
+    assert {"documents.jsonl", "passages.jsonl", "dense.faiss", "sentence_indptr.npy", "sentence_spans.npy", "sentence_vectors.npy"} <= {
+        p.name for p in data.iterdir()
+    }
     assert any(name.startswith("bm25/") for name in manifest["files"])
     assert not any(p.suffix in (".pkl", ".pickle") for p in built.rglob("*"))
 
@@ -36,6 +38,19 @@ def test_round_trip_preserves_everything(built, hashing_embedder):
     for p in again.passages:
         doc = again.documents[p.source]
         assert doc.text[p.start : p.end] == p.text
+
+
+def test_sentence_table_survives_round_trip_and_matches_passages(built):
+    import numpy as np
+
+    contents = load_index(built)
+    assert contents.sentences.passages == len(contents.passages)
+    for row, passage in enumerate(contents.passages):
+        spans = contents.sentences.spans_of(row)
+        assert spans, passage.id
+        for a, b in spans:
+            assert 0 <= a < b <= len(passage.text)
+    assert contents.sentences.vectors.dtype == np.float16
 
 
 def test_missing_index(tmp_path):

@@ -1,0 +1,216 @@
+"""The chat app: upload handling and the chat turn (in process), then the running server through
+gradio_client and a real Chromium (Playwright, Debian's /usr/bin/chromium)."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import app as chat_app
+from tests.conftest import ROOT, SEED_DOC
+
+HOSTILE_MD = """# Hostile notes
+
+The secret launch code of the zebra project is 48151623. <script>window.__pwned = 1;</script>
+<img src="x" onerror="window.__pwned = 2"> ![tracker](http://tracker.invalid/pixel.png) [click](javascript:window.__pwned=3)
+
+<iframe src="http://tracker.invalid/frame"></iframe> **bold** and `code`.
+"""
+
+
+def test_safe_upload_name():
+    assert chat_app.safe_upload_name("../../etc/passwd.txt") == "passwd.txt"
+    assert chat_app.safe_upload_name("..\\..\\win\\evil.md") == "evil.md"
+    assert chat_app.safe_upload_name(".hidden.html") == "hidden.html"
+    assert chat_app.safe_upload_name("a b/c d.PDF") == "c_d.pdf"
+    assert chat_app.safe_upload_name("") == "upload"
+
+
+def test_store_uploads_caps_size_confines_names_and_never_overwrites(tmp_path):
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    good = incoming / "notes.md"
+    good.write_text("first version", encoding="utf-8")
+    other = tmp_path / "other" / "notes.md"
+    other.parent.mkdir()
+    other.write_text("a different file with the same name", encoding="utf-8")
+    big = incoming / "big.txt"
+    big.write_bytes(b"x" * 3 * 1024 * 1024)
+    exe = incoming / "tool.exe"
+    exe.write_bytes(b"MZ")
+    uploads = tmp_path / "index" / "uploads"
+    stored, refused = chat_app.store_uploads([str(good), str(other), str(big), str(exe), str(good)], uploads, max_mb=1)
+    assert [p.name for p in stored] == ["notes.md", "notes-1.md", "notes.md"]
+    assert all(p.parent == uploads for p in stored)
+    assert (uploads / "notes.md").read_text() == "first version"
+    assert len(refused) == 2 and "too large" in refused[0] and "unsupported file type" in refused[1]
+
+
+def test_chat_turn_in_process(seed_qa):
+    app = chat_app.ChatApp(seed_qa)
+    message, sources = app.chat("Which countries joined the statement?", [], 5, "hybrid", 0.3)
+    assert "[1]" in message and "qa-citation" in message
+    assert "nato-dprk-statement.txt" in sources and "<mark>" in sources
+    history = [{"role": "user", "content": "Which UN Security Council resolutions are violated?"}, {"role": "assistant", "content": message}]
+    follow, _ = app.chat("and by whom?", history, 5, "hybrid", 0.3)
+    assert "Searched for" in follow
+    refused, panel = app.chat("   ", [], 5, "hybrid", 0.3)
+    assert refused.startswith("⚠️") and "empty" in refused
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, seed_index):
+    index = tmp_path_factory.mktemp("app") / "index"
+    shutil.copytree(seed_index, index)
+    port = _free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+    log = open(index.parent / "app.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port), "--max-upload-mb", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited: {(index.parent / 'app.log').read_text()}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        raise RuntimeError(f"the app did not start: {(index.parent / 'app.log').read_text()}")
+    yield {"url": url, "index": index}
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+
+
+def test_gradio_client_endpoints(server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(server["url"], verbose=False)
+    answer = client.predict(question="Which UN Security Council resolutions does the cooperation violate?", api_name="/ask")
+    assert answer["abstained"] is False and answer["citations"][0]["number"] == 1
+    assert "1718" in " ".join(c["text"] for c in answer["citations"])
+    follow = client.predict(question="and who joined it?", previous_questions=["Which statement condemned the DPRK troops?"], api_name="/ask")
+    assert follow["query"].startswith("Which statement condemned")
+    unanswerable = client.predict(question="Who won the football world cup in 2022?", api_name="/ask")
+    assert unanswerable["abstained"] is True and unanswerable["citations"] == []
+    hits = client.predict(question="ballistic missiles", k=3, api_name="/search")
+    assert len(hits) == 3 and hits[0]["rank"] == 1
+    message, sources = client.predict(message="What does NATO ask all countries to do?", k=5, mode="hybrid", abstain_threshold=0.3, api_name="/chat")
+    assert "[1]" in message and "qa-source" in sources
+
+    upload = tmp_path / "zebra notes.md"
+    upload.write_text("# Zebras\n\nThe zebra project launched in 2019 from Nairobi.\n", encoding="utf-8")
+    status = client.predict(files=[handle_file(str(upload))], api_name="/upload")
+    assert "added 1" in status
+    assert (server["index"] / "uploads" / "zebra_notes.md").exists()
+    docs = client.predict(api_name="/documents")
+    zebra = [d for d in docs if d["title"] == "Zebras"]
+    assert zebra
+    answer = client.predict(question="When did the zebra project launch?", api_name="/ask")
+    assert not answer["abstained"] and "2019" in answer["citations"][0]["highlight"]
+    removed = client.predict(source=zebra[0]["source"], api_name="/remove_document")
+    assert "Removed zebra_notes.md" in removed
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def _ask(page, question):
+    box = page.locator("#question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
+@pytest.mark.browser
+def test_browser_chat_shows_answer_citation_and_sources(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    external = []
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith(server["url"]) and not r.url.startswith("data:") else None)
+    page.goto(server["url"])
+    _ask(page, "Which UN Security Council resolutions does the Russia-DPRK military cooperation violate?")
+    bot = page.locator("#chat .message.bot, #chat [data-testid='bot']").last
+    bot.wait_for(timeout=60_000)
+    page.wait_for_function("document.querySelector('#sources-panel') && document.querySelector('#sources-panel').innerText.includes('[1]')", timeout=60_000)
+    text = page.locator("#chat").inner_text()
+    assert "2270" in text and "[1]" in text
+    sources = page.locator("#sources-panel").inner_text()
+    assert "nato-dprk-statement.txt" in sources and "score" in sources
+    assert page.locator("#sources-panel mark").count() >= 1
+    shot = Path(os.environ.get("QA_SCREENSHOT", tmp_path / "chat.png"))
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    assert not external, f"the page fetched external resources: {external}"
+    page.close()
+
+
+@pytest.mark.browser
+def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
+    hostile = tmp_path / "hostile.md"
+    hostile.write_text(HOSTILE_MD, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server["url"])
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(hostile))
+    page.locator("#add-button").click()
+    page.wait_for_function("document.querySelector('#upload-status') && document.querySelector('#upload-status').innerText.includes('added 1')", timeout=60_000)
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "What is the secret launch code of the zebra project?")
+    page.wait_for_function("document.querySelector('#sources-panel') && document.querySelector('#sources-panel').innerText.includes('48151623')", timeout=60_000)
+    page.locator("#chat details.qa-citation").first.locator("summary").click()
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None
+    assert not dialogs
+    assert page.locator("#chat img[src='x'], #sources-panel img, #chat iframe, #sources-panel iframe").count() == 0
+    assert "<script>" in page.locator("#sources-panel").inner_text()  # shown as text
+    assert not [u for u in requests if "tracker.invalid" in u]
+    page.close()

@@ -1,0 +1,51 @@
+import numpy as np
+
+from embeddings import normalise_rows
+from qa.sentences import MAX_SENTENCE_WORDS, SentenceTable, passage_sentence_spans, sentence_embed_text
+
+
+def _table(counts, dim=8, seed=0):
+    rng = np.random.default_rng(seed)
+    spans = [[(i * 10, i * 10 + 5) for i in range(c)] for c in counts]
+    vectors = normalise_rows(rng.normal(size=(sum(counts), dim)))
+    return SentenceTable.from_lists(spans, vectors, dim), vectors
+
+
+def test_layout_and_rows():
+    table, _ = _table([2, 0, 3])
+    assert table.passages == 3 and len(table) == 5
+    assert table.indptr.tolist() == [0, 2, 2, 5]
+    assert table.spans_of(2) == [(0, 5), (10, 15), (20, 25)]
+    assert table.spans_of(1) == []
+
+
+def test_best_similarities_equal_brute_force():
+    table, vectors = _table([3, 1, 0, 4, 2], dim=16, seed=3)
+    query = normalise_rows(np.random.default_rng(9).normal(size=(1, 16)))[0]
+    passages = [4, 0, 2, 3]
+    got = table.best_similarities(passages, query)
+    stored = np.asarray(table.vectors, dtype=np.float32)
+    for value, p in zip(got, passages):
+        rows = stored[table.rows(p)]
+        expected = (rows @ query).max() if len(rows) else -1.0
+        assert value == np.float32(expected) or abs(value - expected) < 1e-6
+    # float16 storage stays within 1e-3 of the float32 vectors
+    assert np.abs(stored - vectors).max() < 1e-3
+
+
+def test_select_and_concat_round_trip():
+    table, _ = _table([2, 1, 3])
+    picked = table.select([2, 0])
+    assert picked.indptr.tolist() == [0, 3, 5]
+    np.testing.assert_array_equal(picked.vectors[:3], table.vectors[3:6])
+    joined = SentenceTable.concat([table.select([0]), table.select([1, 2])])
+    np.testing.assert_array_equal(joined.indptr, table.indptr)
+    np.testing.assert_array_equal(joined.vectors, table.vectors)
+    assert SentenceTable.concat([SentenceTable.empty(8), table]).indptr.tolist() == table.indptr.tolist()
+
+
+def test_sentence_helpers():
+    assert passage_sentence_spans("  ") == []
+    assert passage_sentence_spans("no final period") == [(0, 15)]
+    long = " ".join(["w"] * 100)
+    assert len(sentence_embed_text(long).split()) == MAX_SENTENCE_WORDS
