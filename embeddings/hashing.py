@@ -28,6 +28,8 @@ class HashingEmbedder:
     True
     """
 
+    precision = "fp32"
+
     def __init__(self, *, dim: int = 256) -> None:
         self.dim = int(dim)
         self.name = f"hashing-{self.dim}"

@@ -25,7 +25,8 @@ import numpy as np
 
 from .errors import InputError
 from .lexical import LexicalIndex
-from .salience import coverage, term_weights
+from .retrieval import distinct_passages
+from .salience import coverage, term_weights, text_terms
 from .text import content_terms
 from .types import Answer, Citation, Hit
 
@@ -43,7 +44,7 @@ class AnswerSettings:
     - ``max_answer_sentences``: sentences quoted in the answer text.
     """
 
-    abstain_threshold: float = 0.3
+    abstain_threshold: float = 0.35
     evidence_depth: int = 5
     coverage_weight: float = 0.5
     lexical_weight: float = 0.3
@@ -128,34 +129,6 @@ def score_sentences(
     return scored
 
 
-def distinct_hits(hits: Sequence[Hit], k: int, *, max_overlap: float = 0.5) -> list[int]:
-    """Indices of up to ``k`` hits in rank order, skipping a passage that mostly repeats a better
-    one (same document, overlapping by more than ``max_overlap`` of the shorter span).
-
-    >>> from qa.types import Passage, Hit
-    >>> p = lambda s, e: Passage(id=f"{s}", doc_id="d", source="a", title="a", text="x" * (e - s), start=s, end=e)
-    >>> distinct_hits([Hit(p(0, 100), 1.0, 1), Hit(p(20, 120), 0.9, 2), Hit(p(90, 190), 0.8, 3)], k=3)
-    [0, 2]
-    """
-    chosen: list[int] = []
-    for i, hit in enumerate(hits):
-        if len(chosen) == k:
-            break
-        a = hit.passage
-        redundant = False
-        for j in chosen:
-            b = hits[j].passage
-            if a.source != b.source:
-                continue
-            overlap = min(a.end, b.end) - max(a.start, b.start)
-            if overlap > max_overlap * min(a.end - a.start, b.end - b.start):
-                redundant = True
-                break
-        if not redundant:
-            chosen.append(i)
-    return chosen
-
-
 def markdown_quote(text: str) -> str:
     """Document text made safe to show inside Markdown: HTML is escaped and Markdown syntax
     characters are backslash-escaped, so a document can never inject links, images or markup."""
@@ -184,15 +157,21 @@ def answer_question(
     for s in scored:
         if s.hit_index not in best_by_hit or s.score > best_by_hit[s.hit_index].score:
             best_by_hit[s.hit_index] = s
-    best_similarity = max((s.similarity for s in scored), default=0.0)
-    top_terms: set[str] = set()
-    for hit in evidence[:3]:
-        top_terms.update(content_terms(hit.passage.title + "\n" + " > ".join(hit.passage.section) + "\n" + hit.passage.text))
-    term_coverage = coverage(weights, top_terms) if weights else 0.0
-    # A weighted geometric mean: an answer needs both a passage on the question's topic (similarity)
-    # and the question's specific terms in the best passages (coverage); either one low sinks it.
-    confidence = max(0.0, best_similarity) ** (1 - settings.coverage_weight) * term_coverage ** settings.coverage_weight
+    # A passage answers when it is both about the question (its best sentence is similar) and
+    # holds the question's specific terms (coverage), so both are judged passage by passage —
+    # terms scattered over several passages prove nothing. The weighted geometric mean sinks a
+    # passage when either signal is low.
+    best: tuple[float, float, float] | None = None  # (confidence, similarity, coverage) of the best passage
+    for i, hit in enumerate(evidence):
+        similarity = max((s.similarity for s in scored if s.hit_index == i), default=0.0)
+        terms = text_terms(f"{hit.passage.title}\n{hit.passage.section_label}\n{hit.passage.text}")
+        passage_coverage = coverage(weights, terms) if weights else 0.0
+        value = max(0.0, similarity) ** (1 - settings.coverage_weight) * passage_coverage**settings.coverage_weight
+        if best is None or value > best[0]:
+            best = (value, similarity, passage_coverage)
+    confidence, best_similarity, term_coverage = best or (0.0, 0.0, 0.0)
     confidence = float(min(1.0, max(0.0, confidence)))
+    explanation = f"best passage: sentence similarity {best_similarity:.2f}, question terms covered {term_coverage:.0%}"
     if confidence < settings.abstain_threshold:
         return Answer(
             question=question,
@@ -200,17 +179,14 @@ def answer_question(
             text=ABSTAIN_TEXT,
             abstained=True,
             confidence=confidence,
-            reason=(
-                f"confidence {confidence:.2f} is below the threshold {settings.abstain_threshold:.2f} "
-                f"(best sentence similarity {best_similarity:.2f}, question terms covered {term_coverage:.0%})"
-            ),
+            reason=f"confidence {confidence:.2f} is below the threshold {settings.abstain_threshold:.2f} ({explanation})",
             hits=tuple(hits[:k]),
         )
 
     # Cite the top-k passages, numbered by how well their best sentence answers, so that [1] holds
     # the lead sentence of the answer; each citation carries its best sentence as the highlight.
     cited = sorted(
-        distinct_hits(evidence, k),
+        distinct_passages([h.passage for h in evidence], k),
         key=lambda i: (-(best_by_hit[i].score if i in best_by_hit else float("-inf")), i),
     )
     citations = []
@@ -260,5 +236,6 @@ def answer_question(
         citations=tuple(citations),
         abstained=False,
         confidence=confidence,
+        reason=f"confidence {confidence:.2f} ({explanation})",
         hits=tuple(hits[:k]),
     )

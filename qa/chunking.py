@@ -31,10 +31,13 @@ class ChunkingSettings:
     chunk_words: int = DEFAULT_CHUNK_WORDS
     overlap_words: int = DEFAULT_OVERLAP_WORDS
     align_blocks: bool = False
+    sentence_min_words: int = 8  # shorter sentence fragments join the next (qa.sentences)
 
     def __post_init__(self) -> None:
         if not isinstance(self.chunk_words, int) or self.chunk_words < 8:
             raise InputError(f"chunk_words must be an integer >= 8, got {self.chunk_words!r}")
+        if not isinstance(self.sentence_min_words, int) or self.sentence_min_words < 1:
+            raise InputError(f"sentence_min_words must be an integer >= 1, got {self.sentence_min_words!r}")
         if not isinstance(self.overlap_words, int) or not 0 <= self.overlap_words < self.chunk_words:
             raise InputError(
                 f"overlap_words must be an integer in [0, chunk_words={self.chunk_words}), got {self.overlap_words!r}"
@@ -49,6 +52,7 @@ class ChunkingSettings:
             chunk_words=int(data.get("chunk_words", DEFAULT_CHUNK_WORDS)),
             overlap_words=int(data.get("overlap_words", DEFAULT_OVERLAP_WORDS)),
             align_blocks=bool(data.get("align_blocks", False)),
+            sentence_min_words=int(data.get("sentence_min_words", 8)),
         )
 
 

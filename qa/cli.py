@@ -70,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--chunk-words", type=int, default=None, help="passage size in words")
     index.add_argument("--overlap-words", type=int, default=None, help="words shared by consecutive passages")
     index.add_argument("--no-context", action="store_true", help="embed passages without their title and section")
-    index.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="embedding precision")
+    index.add_argument("--sentence-min-words", type=int, default=None, help="shorter sentence fragments join the next one (default 8)")
+    index.add_argument("--align-blocks", action="store_true", help="start windows at paragraph starts where possible")
+    index.add_argument("--bm25-k1", type=float, default=None, help="BM25 term-frequency saturation (default 0.9)")
+    index.add_argument("--bm25-b", type=float, default=None, help="BM25 length normalisation (default 0.4)")
+    index.add_argument("--precision", choices=("fp32", "bf16", "int8"), default=None, help="embedding precision (default: the measured best, see README)")
     index.add_argument("--rebuild", action="store_true", help="replace the index instead of updating it")
     index.add_argument("--max-file-mb", type=float, default=None, help="skip files larger than this")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -142,8 +146,18 @@ def _cmd_index(args: argparse.Namespace) -> int:
             )
         report = qa.add(args.paths, show_progress=progress, max_file_mb=max_mb)
     else:
+        from dataclasses import replace
+
         from embeddings import DEFAULT_MODEL
 
+        from .chunking import ChunkingSettings
+        from .lexical import BM25_B, BM25_K1
+
+        chunking = ChunkingSettings()
+        if args.sentence_min_words is not None:
+            chunking = replace(chunking, sentence_min_words=args.sentence_min_words)
+        if args.align_blocks:
+            chunking = replace(chunking, align_blocks=True)
         qa = QA.build(
             args.paths,
             index_dir=args.index,
@@ -151,7 +165,10 @@ def _cmd_index(args: argparse.Namespace) -> int:
             chunk_words=args.chunk_words,
             overlap_words=args.overlap_words,
             context=not args.no_context,
-            precision=args.precision,
+            precision=args.precision or "auto",
+            chunking=chunking,
+            bm25_k1=args.bm25_k1 if args.bm25_k1 is not None else BM25_K1,
+            bm25_b=args.bm25_b if args.bm25_b is not None else BM25_B,
             rebuild=args.rebuild,
             show_progress=progress,
             max_file_mb=max_mb,

@@ -10,15 +10,15 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from embeddings import DEFAULT_MODEL, Embedder, load_embedder
+from embeddings import DEFAULT_MODEL, Embedder, load_embedder, resolve_precision
 
 from .answering import AnswerSettings, answer_question
 from .chunking import ChunkingSettings, chunk_document
 from .dense import DenseIndex
 from .errors import IndexFormatError, InputError
-from .lexical import LexicalIndex
+from .lexical import BM25_B, BM25_K1, LexicalIndex
 from .loaders import DEFAULT_MAX_FILE_MB, SkippedFile, load_documents, source_name
-from .retrieval import SearchSettings, passage_index_text, query_terms, retrieve
+from .retrieval import SearchSettings, distinct_passages, passage_index_text, query_terms, retrieve
 from .sentences import SentenceTable, passage_sentence_spans, sentence_embed_text
 from .store import IndexContents, IndexSettings, empty_contents, load_index, read_manifest, save_index, write_lock
 from .text import content_terms
@@ -123,21 +123,36 @@ class QA:
         chunk_words: int | None = None,
         overlap_words: int | None = None,
         context: bool = True,
-        precision: str = "fp32",
+        precision: str | None = "auto",
+        chunking: ChunkingSettings | None = None,
+        bm25_k1: float = BM25_K1,
+        bm25_b: float = BM25_B,
     ) -> "QA":
-        """An empty index (call :meth:`add` next). Refuses to overwrite an existing index."""
+        """An empty index (call :meth:`add` next). Refuses to overwrite an existing index.
+
+        ``chunking`` gives every chunking setting at once (``chunk_words``/``overlap_words`` are
+        shortcuts for the common two).
+        """
         if index_dir is not None and (Path(index_dir) / "manifest.json").exists():
             raise InputError(
                 f"an index already exists at {str(index_dir)!r}; load it with QA.load, add to it with qa.add, "
                 "or pass rebuild=True to QA.build to start over"
             )
         embedder = embedder or load_embedder(model, precision=precision)
-        defaults = ChunkingSettings()
-        chunking = ChunkingSettings(
-            chunk_words=chunk_words if chunk_words is not None else defaults.chunk_words,
-            overlap_words=overlap_words if overlap_words is not None else min(defaults.overlap_words, (chunk_words or defaults.chunk_words) // 2),
+        chunking = chunking or ChunkingSettings()
+        if chunk_words is not None or overlap_words is not None:
+            words = chunk_words if chunk_words is not None else chunking.chunk_words
+            overlap = overlap_words if overlap_words is not None else min(chunking.overlap_words, words // 2)
+            chunking = replace(chunking, chunk_words=words, overlap_words=overlap)
+        settings = IndexSettings(
+            model=embedder.name,
+            dim=embedder.dim,
+            chunking=chunking,
+            context=context,
+            precision=getattr(embedder, "precision", resolve_precision(precision)),
+            bm25_k1=float(bm25_k1),
+            bm25_b=float(bm25_b),
         )
-        settings = IndexSettings(model=embedder.name, dim=embedder.dim, chunking=chunking, context=context, precision=precision)
         return cls(empty_contents(settings), embedder=embedder, index_dir=index_dir)
 
     @classmethod
@@ -151,7 +166,10 @@ class QA:
         chunk_words: int | None = None,
         overlap_words: int | None = None,
         context: bool = True,
-        precision: str = "fp32",
+        precision: str | None = "auto",
+        chunking: ChunkingSettings | None = None,
+        bm25_k1: float = BM25_K1,
+        bm25_b: float = BM25_B,
         rebuild: bool = False,
         show_progress: bool = False,
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
@@ -186,6 +204,9 @@ class QA:
             overlap_words=overlap_words,
             context=context,
             precision=precision,
+            chunking=chunking,
+            bm25_k1=bm25_k1,
+            bm25_b=bm25_b,
         )
         qa.index_dir = Path(index_dir) if index_dir is not None else None
         reusable = None
@@ -386,7 +407,7 @@ class QA:
         report.reused = sum(1 for key in new_keys if key in passage_vectors.reused)
 
         # One vector per sentence of each new passage (see qa.sentences); reused by text as well.
-        new_spans = [passage_sentence_spans(p.text) for p in new_passages]
+        new_spans = [passage_sentence_spans(p.text, settings.chunking.sentence_min_words) for p in new_passages]
         sentence_texts = [sentence_embed_text(p.text[a:b]) for p, spans in zip(new_passages, new_spans) for a, b in spans]
         sentence_keys = [content_hash(t) for t in sentence_texts]
         sentence_vectors = self._embed_with_reuse(
@@ -422,7 +443,7 @@ class QA:
             passages=passages,
             embed_keys=embed_keys,
             dense=DenseIndex.build(vectors, dim=settings.dim),
-            lexical=LexicalIndex.build(token_lists),
+            lexical=LexicalIndex.build(token_lists, k1=settings.bm25_k1, b=settings.bm25_b),
             sentences=SentenceTable.concat([old.sentences.select(keep_rows), new_sentences]),
             retrieval=dict(old.retrieval),
             generation=old.generation,
@@ -492,15 +513,19 @@ class QA:
             return []
         if query_vector is None and settings.mode != "lexical":
             query_vector = self.embedder.embed_query(question)
+        depth = min(3 * k + 10 if settings.diversify else k, len(contents.passages))
         candidates = retrieve(
             dense=contents.dense,
             lexical=contents.lexical,
             sentences=contents.sentences,
             query_vector=query_vector,
             query_terms=query_terms(question),
-            k=min(k, len(contents.passages)),
+            k=depth,
             settings=settings,
         )
+        if settings.diversify:
+            keep = distinct_passages([contents.passages[c.row] for c in candidates], k)
+            candidates = [candidates[i] for i in keep]
         return [
             (
                 Hit(

@@ -10,9 +10,11 @@ import numpy as np
 
 from .errors import IndexFormatError, MissingDependencyError
 
-# Lucene's defaults (k1=1.2 in Lucene, 1.5 in bm25s); kept as bm25s ships them unless measured.
-BM25_K1 = 1.5
-BM25_B = 0.75
+# Anserini/Pyserini's defaults for passage retrieval (k1=0.9, b=0.4), not bm25s's 1.5/0.75: a
+# lower b penalises long passages less, which suits windows of similar length. Measured on pyfaq
+# (README): BM25 alone MRR@10 .234 vs .205, hybrid .447 vs .436.
+BM25_K1 = 0.9
+BM25_B = 0.4
 
 
 def _bm25s():
@@ -38,9 +40,9 @@ class LexicalIndex:
         self._size = size
 
     @classmethod
-    def build(cls, token_lists: Sequence[Sequence[str]]) -> "LexicalIndex":
+    def build(cls, token_lists: Sequence[Sequence[str]], *, k1: float = BM25_K1, b: float = BM25_B) -> "LexicalIndex":
         bm25s = _bm25s()
-        model = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+        model = bm25s.BM25(k1=k1, b=b)
         if token_lists:
             # bm25s wants at least one token per row; an empty passage gets the empty token.
             model.index([list(t) if t else [""] for t in token_lists], show_progress=False)

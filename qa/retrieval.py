@@ -32,6 +32,8 @@ class SearchSettings:
       by the best score the question's terms could reach — with ``dense_weight``,
       ``sentence_weight`` and ``lexical_weight``; ``"rrf"`` fuses the same rankings by reciprocal
       rank (``rrf_k``). A weight of 0 switches that signal off.
+    - ``diversify``: drop a passage that mostly overlaps a better-ranked one of the same document
+      (consecutive windows share sentences), so the top ``k`` holds more distinct text.
 
     >>> SearchSettings().with_overrides({"mode": "dense"}).mode
     'dense'
@@ -44,6 +46,7 @@ class SearchSettings:
     dense_weight: float = 0.35
     sentence_weight: float = 0.5
     lexical_weight: float = 0.15
+    diversify: bool = False
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -171,6 +174,31 @@ def retrieve(
         )
         for row, score in fused
     ]
+
+
+def distinct_passages(passages: Sequence[Passage], k: int, *, max_overlap: float = 0.5) -> list[int]:
+    """Indices of up to ``k`` passages in rank order, skipping one that mostly repeats a better
+    one (same document, overlapping by more than ``max_overlap`` of the shorter span).
+
+    >>> p = lambda s, e: Passage(id=f"{s}", doc_id="d", source="a", title="a", text="x" * (e - s), start=s, end=e)
+    >>> distinct_passages([p(0, 100), p(20, 120), p(90, 190)], k=3)
+    [0, 2]
+    """
+    chosen: list[int] = []
+    for i, a in enumerate(passages):
+        if len(chosen) == k:
+            break
+        redundant = False
+        for j in chosen:
+            b = passages[j]
+            if a.source == b.source:
+                overlap = min(a.end, b.end) - max(a.start, b.start)
+                if overlap > max_overlap * min(a.end - a.start, b.end - b.start):
+                    redundant = True
+                    break
+        if not redundant:
+            chosen.append(i)
+    return chosen
 
 
 def query_terms(question: str) -> list[str]:

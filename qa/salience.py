@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from typing import Mapping
 
 from .lexical import LexicalIndex
-from .text import STOPWORDS, raw_terms, stem
+from .text import STOPWORDS, content_terms, normalize, raw_terms, stem
 
 # Typical passage length in words: turns a per-word frequency into "chance a passage has it".
 PASSAGE_WORDS = 150
@@ -39,10 +40,32 @@ def english_zipf(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
 
+# Versions, decimals, times and dates stay one term: "3.13" must not be covered by any "3" and "13".
+_COMPOUND_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)+")
+COMPOUND_NUMBER_WEIGHT = 2.5  # as specific as a rare word
+
+
+def text_terms(text: str) -> set[str]:
+    """The terms a passage offers for coverage: stemmed content words and compound numbers.
+
+    >>> sorted(text_terms("Python 3.13 was released"))
+    ['13', '3', '3.13', 'python', 'releas']
+    """
+    return set(content_terms(text)) | set(_COMPOUND_NUMBER.findall(normalize(text)))
+
+
 def question_terms(text: str) -> list[tuple[str, str]]:
-    """``(word, stem)`` pairs of the content words of ``text``, first occurrence only."""
+    """``(word, stem)`` pairs of the content words of ``text``, first occurrence only; a compound
+    number is one term (its own stem).
+
+    >>> question_terms("What's new in Python 3.13?")
+    [('3.13', '3.13'), ('new', 'new'), ('python', 'python')]
+    """
     seen: dict[str, str] = {}
-    for word in raw_terms(text):
+    normalized = normalize(text)
+    for number in _COMPOUND_NUMBER.findall(normalized):
+        seen.setdefault(number, number)
+    for word in raw_terms(_COMPOUND_NUMBER.sub(" ", normalized)):
         if "'" in word:
             word = word.split("'", 1)[0]
         if not word or word in STOPWORDS:
@@ -62,6 +85,9 @@ def term_weights(text: str, lexical: LexicalIndex | None = None) -> dict[str, fl
     trust = size / (size + CORPUS_PRIOR_PASSAGES) if size else 0.0
     weights: dict[str, float] = {}
     for word, term in question_terms(text):
+        if _COMPOUND_NUMBER.fullmatch(word):
+            weights[term] = COMPOUND_NUMBER_WEIGHT
+            continue
         per_word = 10 ** (english_zipf(word) - 9) if english_zipf(word) > 0 else 0.0
         p_english = 1.0 - math.exp(-PASSAGE_WORDS * per_word)
         p_corpus = lexical.document_frequency(term) / size * trust if size else 0.0

@@ -25,14 +25,36 @@ from .text import sentence_spans
 MAX_SENTENCE_WORDS = 60
 
 
-def passage_sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentence spans inside a passage text (at least one span for any non-blank text).
+# Fragments shorter than this (headings, list items, code lines) join the next sentence: alone
+# they match questions by accident, and they would multiply the vectors to store.
+MIN_UNIT_WORDS = 8
 
-    >>> passage_sentence_spans("One. Two.")
-    [(0, 4), (5, 9)]
+
+def passage_sentence_spans(text: str, min_words: int = MIN_UNIT_WORDS) -> list[tuple[int, int]]:
+    r"""Sentence-like units inside a passage text: sentences, with fragments under ``min_words``
+    words merged into the next one (at least one span for any non-blank text).
+
+    >>> text = "Install\n\nRun the installer and follow the steps shown. Then reboot the machine and log in again as before."
+    >>> [text[a:b] for a, b in passage_sentence_spans(text)]
+    ['Install\n\nRun the installer and follow the steps shown.', 'Then reboot the machine and log in again as before.']
     """
     spans = sentence_spans(text)
-    return spans or ([(0, len(text))] if text.strip() else [])
+    if not spans:
+        return [(0, len(text))] if text.strip() else []
+    units: list[tuple[int, int]] = []
+    start, end, words = spans[0][0], spans[0][1], len(text[spans[0][0] : spans[0][1]].split())
+    for a, b in spans[1:]:
+        n = len(text[a:b].split())
+        if words < min_words and words + n <= MAX_SENTENCE_WORDS:
+            end, words = b, words + n
+        else:
+            units.append((start, end))
+            start, end, words = a, b, n
+    if units and words < min_words and len(text[units[-1][0] : end].split()) <= MAX_SENTENCE_WORDS:
+        units[-1] = (units[-1][0], end)  # a short tail joins the unit before it
+    else:
+        units.append((start, end))
+    return units
 
 
 def sentence_embed_text(sentence: str) -> str:

@@ -35,7 +35,7 @@ import numpy as np
 from .chunking import ChunkingSettings
 from .dense import DenseIndex
 from .errors import IndexFormatError, IndexLockedError, IndexNotFoundError, InputError
-from .lexical import LexicalIndex
+from .lexical import BM25_B, BM25_K1, LexicalIndex
 from .sentences import SentenceTable
 from .types import Document, Passage
 
@@ -64,12 +64,15 @@ class IndexSettings:
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
     context: bool = True
     precision: str = "fp32"
+    bm25_k1: float = BM25_K1
+    bm25_b: float = BM25_B
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "embedding": {"model": self.model, "dim": self.dim, "precision": self.precision},
             "chunking": self.chunking.to_dict(),
             "context": self.context,
+            "bm25": {"k1": self.bm25_k1, "b": self.bm25_b},
         }
 
     @classmethod
@@ -81,6 +84,8 @@ class IndexSettings:
             precision=str(embedding.get("precision", "fp32")),
             chunking=ChunkingSettings.from_dict(manifest.get("chunking") or {}),
             context=bool(manifest.get("context", True)),
+            bm25_k1=float((manifest.get("bm25") or {}).get("k1", BM25_K1)),
+            bm25_b=float((manifest.get("bm25") or {}).get("b", BM25_B)),
         )
 
 
