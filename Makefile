@@ -21,15 +21,15 @@ help:
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
+	$(PIP) install -qq --upgrade pip
 
 # Reinstall only when the dependency list changes.
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) install --quiet -e .
+	$(PIP) install -qq -e .
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install -qq -e ".[test]"
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

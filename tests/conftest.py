@@ -13,9 +13,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
-SEED_DIR = SHARED / "data" / "seed"
-SEED_DOC = SEED_DIR / "nato-dprk-statement.txt"
-SEED_QUESTIONS = SEED_DIR / "questions.jsonl"
+# The seed article and its questions ship with the repository (the app's sample corpus), so the
+# integration tests do not depend on ../shared; tests of pyfaq and of the reference scorer do.
+SEED_DOC = ROOT / "data" / "sample" / "nato-dprk-statement.txt"
+SEED_QUESTIONS = ROOT / "data" / "sample_questions.jsonl"
 PYFAQ_DIR = SHARED / "evalsets" / "pyfaq"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

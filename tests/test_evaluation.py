@@ -17,7 +17,7 @@ from qa.evaluation import (
 )
 from qa.relevance import evidence_coverage, normalize_tokens, supports
 from qa.types import Answer, Citation, Hit, Passage
-from tests.conftest import SHARED, write
+from tests.conftest import SEED_QUESTIONS, SHARED, write
 
 
 def _passage(pid, text, source="/d/a.txt"):
@@ -221,9 +221,9 @@ def test_compare_reports_differences_and_p_values():
 
 def test_seed_evaluation_matches_reference_scorer(seed_qa, tmp_path):
     ref = _reference_scorer()
-    result = seed_qa.evaluate(str(SHARED / "data" / "seed" / "questions.jsonl"), k=10)
+    result = seed_qa.evaluate(str(SEED_QUESTIONS), k=10)
     paths = result.save(tmp_path / "seed-eval")
-    questions = [q for q in ref.load_jsonl(SHARED / "data" / "seed" / "questions.jsonl") if q["evidence"]]
+    questions = [q for q in ref.load_jsonl(SEED_QUESTIONS) if q["evidence"]]
     reference = ref.score(questions, ref.load_jsonl(paths["run_jsonl"]))
     for k in (1, 3, 5, 10):
         assert result.metrics[f"hit@{k}"]["value"] == pytest.approx(reference[f"hit@{k}"], abs=1e-4)
@@ -239,11 +239,11 @@ def test_eval_command_writes_report_and_calibrates(seed_index, tmp_path, capsys)
     index = tmp_path / "idx"
     shutil.copytree(seed_index, index)
     out = tmp_path / "report"
-    code = main(["eval", str(SHARED / "data" / "seed" / "questions.jsonl"), "--index", str(index), "--out", str(out), "--calibrate", "-q"])
+    code = main(["eval", str(SEED_QUESTIONS), "--index", str(index), "--out", str(out), "--calibrate", "-q"])
     printed = capsys.readouterr().out
     assert code == 0 and "hit@5" in printed and "calibrated abstain_threshold" in printed
     assert (out / "report.md").exists() and (out / "confidence.png").exists()
     manifest = json.loads((index / "manifest.json").read_text())
     assert 0 < manifest["retrieval"]["answer"]["abstain_threshold"] < 1
-    code = main(["eval", str(SHARED / "data" / "seed" / "questions.jsonl"), "--index", str(index), "--compare", str(out / "results.json"), "--no-answers", "-q", "--set", "mode=dense"])
+    code = main(["eval", str(SEED_QUESTIONS), "--index", str(index), "--compare", str(out / "results.json"), "--no-answers", "-q", "--set", "mode=dense"])
     assert code == 0 and "p=" in capsys.readouterr().out
