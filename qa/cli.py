@@ -139,11 +139,23 @@ def _cmd_index(args: argparse.Namespace) -> int:
     progress = not args.quiet and not args.json and sys.stderr.isatty()
     if exists and not args.rebuild:
         qa = QA.load(args.index, model=args.model)
-        if args.chunk_words is not None and args.chunk_words != qa.settings.chunking.chunk_words:
-            raise QAError(
-                f"the index {args.index!r} uses --chunk-words {qa.settings.chunking.chunk_words}; to change it, "
-                f"add --rebuild (all passages are re-cut; unchanged vectors cannot be reused)"
-            )
+        current = qa.settings
+        asked = {
+            "--chunk-words": (args.chunk_words, current.chunking.chunk_words),
+            "--overlap-words": (args.overlap_words, current.chunking.overlap_words),
+            "--sentence-min-words": (args.sentence_min_words, current.chunking.sentence_min_words),
+            "--align-blocks": (True if args.align_blocks else None, current.chunking.align_blocks),
+            "--no-context": (True if args.no_context else None, not current.context),
+            "--bm25-k1": (args.bm25_k1, current.bm25_k1),
+            "--bm25-b": (args.bm25_b, current.bm25_b),
+            "--precision": (args.precision, current.precision),
+        }
+        for flag, (value, in_index) in asked.items():
+            if value is not None and value != in_index:
+                raise QAError(
+                    f"the index {args.index!r} was built with {flag} {in_index}; to change it, add --rebuild "
+                    "(index settings apply to every passage)"
+                )
         report = qa.add(args.paths, show_progress=progress, max_file_mb=max_mb)
     else:
         from dataclasses import replace
@@ -243,6 +255,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"index      {info['index_dir']} (generation {info['generation']})")
     print(f"model      {info['model']} ({info['dim']} dimensions, {info['precision']})")
     print(f"chunking   {info['chunking']['chunk_words']} words, overlap {info['chunking']['overlap_words']}, context {'on' if info['context'] else 'off'}")
+    print(f"bm25       k1 {info['bm25']['k1']}, b {info['bm25']['b']}")
     print(f"contents   {info['documents']} documents, {info['passages']} passages")
     print(f"search     {json.dumps(info['search'])}")
     print(f"answer     {json.dumps(info['answer'])}")

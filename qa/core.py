@@ -291,6 +291,7 @@ class QA:
             "precision": contents.settings.precision,
             "chunking": contents.settings.chunking.to_dict(),
             "context": contents.settings.context,
+            "bm25": {"k1": contents.settings.bm25_k1, "b": contents.settings.bm25_b},
             "documents": len(contents.documents),
             "passages": len(contents.passages),
             "generation": contents.generation,

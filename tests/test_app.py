@@ -135,6 +135,22 @@ def test_gradio_client_endpoints(server, tmp_path):
     removed = client.predict(source=zebra[0]["source"], api_name="/remove_document")
     assert "Removed zebra_notes.md" in removed
 
+    from reportlab.pdfgen import canvas
+
+    pdf = tmp_path / "glacier report.pdf"
+    drawing = canvas.Canvas(str(pdf))
+    drawing.drawString(72, 720, "Glacier survey, page one: methods and instruments.")
+    drawing.showPage()
+    drawing.drawString(72, 720, "The Aletsch glacier retreated 51 metres in 2022 according to the survey.")
+    drawing.showPage()
+    drawing.save()
+    status = client.predict(files=[handle_file(str(pdf))], api_name="/upload")
+    assert "added 1" in status
+    answer = client.predict(question="How far did the Aletsch glacier retreat in 2022?", api_name="/ask")
+    assert not answer["abstained"]
+    lead = answer["citations"][0]
+    assert lead["page"] == 2 and "51 metres" in lead["highlight"]
+
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

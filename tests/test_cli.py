@@ -42,6 +42,9 @@ def test_index_ask_search_info_remove_round_trip(tmp_path, capsys):
     code, out, _ = run(capsys, "index", docs, "--index", index, "--quiet")
     assert "added 0, updated 0, unchanged 2" in out
 
+    code, _, err = run(capsys, "index", docs, "--index", index, "--chunk-words", "50", "--quiet")
+    assert code == 2 and "built with --chunk-words 120" in err and "--rebuild" in err
+
     code, out, _ = run(capsys, "remove", docs / "notes.md", "--index", index)
     assert code == 0 and "removed" in out
     code, out, _ = run(capsys, "info", "--index", index, "--json")
