@@ -292,6 +292,8 @@ def evaluate(
     passages = getattr(system, "passages", None)
     normalized = [" " + " ".join(normalize_tokens(p.text)) + " " for p in passages] if passages is not None else None
 
+    # One untimed call first: the model loads lazily, and its load time is not a query's latency.
+    system.search(questions[0].question, k=k, **search_overrides)
     iterator: Iterable[EvalQuestion] = questions
     if progress:
         from tqdm import tqdm

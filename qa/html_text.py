@@ -212,4 +212,36 @@ def extract_html(markup: str | bytes, *, fallback_title: str = "") -> HtmlText:
         sections.append(Section(open_section[0], offset, open_section[1]))
 
     title = first_h1 or page_title or fallback_title
-    return HtmlText(text="\n\n".join(pieces), title=title, sections=tuple(sections))
+    text = "\n\n".join(pieces)
+    if not text.strip():
+        # libxml2 gives up below ~2,000 levels of nesting and drops what is deeper; a streaming
+        # parser has no depth limit, so pathological pages still yield their text (no sections).
+        return HtmlText(text=_flat_text(markup), title=title, sections=())
+    return HtmlText(text=text, title=title, sections=tuple(sections))
+
+
+def _flat_text(markup: bytes) -> str:
+    from html.parser import HTMLParser
+
+    class Collector(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("script", "style", "noscript", "template"):
+                self.skip += 1
+
+        def handle_endtag(self, tag):
+            if tag in ("script", "style", "noscript", "template") and self.skip:
+                self.skip -= 1
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    collector = Collector()
+    collector.feed(markup.decode("utf-8", errors="replace"))
+    collector.close()
+    return _SPACES.sub(" ", " ".join(collector.parts)).strip()

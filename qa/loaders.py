@@ -7,6 +7,7 @@ fatal: it is reported in :attr:`LoadResult.skipped` with a one-line reason.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -85,14 +86,29 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path, 
             yield path, "no such file or folder"
 
 
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    bad = error.object[error.start : error.end]
+    return bad.decode("cp1252", errors="replace"), error.end
+
+
+codecs.register_error("qa-cp1252-fallback", _cp1252_fallback)
+
+
 def _decode(data: bytes, path: Path) -> str:
-    """Bytes -> str: UTF-8 (with or without BOM), else the detected encoding."""
+    """Bytes -> str: UTF-8 (with or without BOM); UTF-8 with stray legacy bytes (a file pieced
+    together from several sources) keeps its UTF-8 and reads the strays as cp1252; otherwise
+    the detected single-byte or East Asian encoding."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
+    if _UTF8_MULTIBYTE.search(data):
+        return data.decode("utf-8", errors="qa-cp1252-fallback").lstrip("\ufeff")
     try:
         western = data.decode("cp1252")
         letters = [ch for ch in western if ch.isalpha()]
