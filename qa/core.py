@@ -252,14 +252,8 @@ class QA:
                 f"the index {str(index_dir)!r} was built with the model {settings.model!r}, but the embedder given "
                 f"is {embedder.name!r}; use the same model or rebuild the index"
             )
-        qa = cls(contents, embedder=embedder, index_dir=index_dir)
-        if embedder.name == settings.model and getattr(embedder, "_model", True) is not None:
-            if embedder.dim != settings.dim:
-                raise IndexFormatError(
-                    f"the index {str(index_dir)!r} holds {settings.dim}-dimensional vectors but the model "
-                    f"{embedder.name!r} makes {embedder.dim}-dimensional ones; rebuild the index"
-                )
-        return qa
+        # The model loads lazily (on the first question), so its dimension is checked then.
+        return cls(contents, embedder=embedder, index_dir=index_dir)
 
     # --- properties ---------------------------------------------------------------------
 
@@ -504,6 +498,15 @@ class QA:
         settings = self.search_settings.with_overrides(overrides)
         return self._search(question, k, settings)
 
+    def _embed_query(self, text: str) -> np.ndarray:
+        vector = self.embedder.embed_query(text)
+        if vector.shape != (self.settings.dim,):
+            raise IndexFormatError(
+                f"the index holds {self.settings.dim}-dimensional vectors but the model {self.embedder.name!r} makes "
+                f"{vector.shape[-1]}-dimensional ones (the model files changed?); rebuild the index with --rebuild"
+            )
+        return vector
+
     def _search(self, question: str, k: int, settings: SearchSettings, query_vector: np.ndarray | None = None) -> list[Hit]:
         return [hit for hit, _ in self._search_rows(self._contents, question, k, settings, query_vector)]
 
@@ -513,7 +516,7 @@ class QA:
         if not contents.passages:
             return []
         if query_vector is None and settings.mode != "lexical":
-            query_vector = self.embedder.embed_query(question)
+            query_vector = self._embed_query(question)
         depth = min(3 * k + 10 if settings.diversify else k, len(contents.passages))
         candidates = retrieve(
             dense=contents.dense,
@@ -558,7 +561,7 @@ class QA:
         search_settings = self.search_settings.with_overrides(overrides)
         answer_settings = self.answer_settings.with_overrides(answer_overrides)
         contents = self._contents  # one consistent snapshot even if an add() swaps it meanwhile
-        query_vector = self.embedder.embed_query(query)
+        query_vector = self._embed_query(query)
         found = self._search_rows(contents, query, max(k, answer_settings.evidence_depth), search_settings, query_vector)
         return answer_question(
             question=question,

@@ -144,3 +144,18 @@ def test_failed_write_leaves_the_previous_index(built, hashing_embedder, tmp_pat
     # The next successful write cleans up the abandoned temporary folder.
     reloaded.add([new_doc])
     assert not [p for p in built.iterdir() if ".tmp-" in p.name]
+
+
+def test_model_with_another_dimension_is_refused_at_the_first_question(built):
+    from embeddings import HashingEmbedder
+
+    class Renamed(HashingEmbedder):
+        """Same name as the index's model, other dimension: as if the model files had changed."""
+
+        def __init__(self):
+            super().__init__(dim=32)
+            self.name = "hashing-1024"
+
+    qa = QA.load(built, embedder=Renamed())
+    with pytest.raises(IndexFormatError, match="1024-dimensional vectors but the model"):
+        qa.search("cats")
