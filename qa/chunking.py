@@ -30,7 +30,7 @@ class ChunkingSettings:
 
     chunk_words: int = DEFAULT_CHUNK_WORDS
     overlap_words: int = DEFAULT_OVERLAP_WORDS
-    align_blocks: bool = False
+    align_blocks: bool = True  # start windows at paragraph starts where possible (README: +5 MRR@10 on pyfaq)
     sentence_min_words: int = 8  # shorter sentence fragments join the next (qa.sentences)
 
     def __post_init__(self) -> None:
@@ -51,7 +51,7 @@ class ChunkingSettings:
         return cls(
             chunk_words=int(data.get("chunk_words", DEFAULT_CHUNK_WORDS)),
             overlap_words=int(data.get("overlap_words", DEFAULT_OVERLAP_WORDS)),
-            align_blocks=bool(data.get("align_blocks", False)),
+            align_blocks=bool(data.get("align_blocks", True)),
             sentence_min_words=int(data.get("sentence_min_words", 8)),
         )
 

@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--overlap-words", type=int, default=None, help="words shared by consecutive passages")
     index.add_argument("--no-context", action="store_true", help="embed passages without their title and section")
     index.add_argument("--sentence-min-words", type=int, default=None, help="shorter sentence fragments join the next one (default 8)")
-    index.add_argument("--align-blocks", action="store_true", help="start windows at paragraph starts where possible")
+    index.add_argument("--no-align-blocks", action="store_true", help="plain sliding windows, not started at paragraph starts")
     index.add_argument("--bm25-k1", type=float, default=None, help="BM25 term-frequency saturation (default 0.9)")
     index.add_argument("--bm25-b", type=float, default=None, help="BM25 length normalisation (default 0.4)")
     index.add_argument("--precision", choices=("fp32", "bf16", "int8"), default=None, help="embedding precision (default: the measured best, see README)")
@@ -144,7 +144,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
             "--chunk-words": (args.chunk_words, current.chunking.chunk_words),
             "--overlap-words": (args.overlap_words, current.chunking.overlap_words),
             "--sentence-min-words": (args.sentence_min_words, current.chunking.sentence_min_words),
-            "--align-blocks": (True if args.align_blocks else None, current.chunking.align_blocks),
+            "--no-align-blocks": (True if args.no_align_blocks else None, not current.chunking.align_blocks),
             "--no-context": (True if args.no_context else None, not current.context),
             "--bm25-k1": (args.bm25_k1, current.bm25_k1),
             "--bm25-b": (args.bm25_b, current.bm25_b),
@@ -168,8 +168,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
         chunking = ChunkingSettings()
         if args.sentence_min_words is not None:
             chunking = replace(chunking, sentence_min_words=args.sentence_min_words)
-        if args.align_blocks:
-            chunking = replace(chunking, align_blocks=True)
+        if args.no_align_blocks:
+            chunking = replace(chunking, align_blocks=False)
         qa = QA.build(
             args.paths,
             index_dir=args.index,

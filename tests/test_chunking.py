@@ -111,3 +111,15 @@ def test_property_offsets_always_exact(text, chunk_words, overlap):
         assert p.text.strip() == p.text and p.text
     if text.strip():
         assert passages
+
+
+def test_aligned_windows_start_at_paragraph_starts():
+    paragraphs = [" ".join(f"p{i}w{j}" for j in range(30)) + "." for i in range(8)]
+    doc = _doc("\n\n".join(paragraphs))
+    aligned = chunk_document(doc, ChunkingSettings(chunk_words=70, overlap_words=20, align_blocks=True))
+    starts = {doc.text.index(p) for p in paragraphs}
+    assert all(p.start in starts for p in aligned)
+    assert len(starts - {p.start for p in aligned}) <= 2  # most paragraphs open a window
+    plain = chunk_document(doc, ChunkingSettings(chunk_words=70, overlap_words=20, align_blocks=False))
+    for p in aligned + plain:
+        assert doc.text[p.start : p.end] == p.text
