@@ -11,6 +11,7 @@ first start. Every UI action is also a named API endpoint, callable with ``gradi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -223,6 +224,19 @@ def _message_text(message: dict) -> str:
     return str(content or "")
 
 
+@contextlib.contextmanager
+def _user_errors():
+    """A bad request (empty question, unknown mode...) reaches API clients as its message."""
+    import gradio as gr
+
+    from qa import QAError
+
+    try:
+        yield
+    except QAError as exc:
+        raise gr.Error(str(exc)) from exc
+
+
 def build_ui(app: ChatApp, *, examples: list[str] | None = None):
     """The Gradio Blocks: chat with a Sources panel, documents, settings, and API endpoints."""
     import gradio as gr
@@ -292,11 +306,13 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
 
         def ask(question: str, k: int = 5, mode: str = "hybrid", abstain_threshold: float | None = None, previous_questions: list[str] | None = None) -> dict:
             """Answer a question; returns Answer.to_dict() (text, citations, abstained, confidence, query)."""
-            return app.ask(question, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous_questions).to_dict()
+            with _user_errors():
+                return app.ask(question, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous_questions).to_dict()
 
         def search(question: str, k: int = 10, mode: str = "hybrid") -> list[dict]:
             """The k best passages for a question, as Hit.to_dict() records."""
-            return [hit.to_dict() for hit in app.qa.search(question, k=int(k), mode=mode)]
+            with _user_errors():
+                return [hit.to_dict() for hit in app.qa.search(question, k=int(k), mode=mode)]
 
         def documents() -> list[dict]:
             """The indexed documents."""

@@ -117,6 +117,12 @@ def test_gradio_client_endpoints(server, tmp_path):
     assert follow["query"].startswith("Which statement condemned")
     unanswerable = client.predict(question="Who won the football world cup in 2022?", api_name="/ask")
     assert unanswerable["abstained"] is True and unanswerable["citations"] == []
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="the question is empty"):
+        client.predict(question="   ", api_name="/ask")
+    with pytest.raises(AppError, match="mode must be one of"):
+        client.predict(question="missiles", mode="psychic", api_name="/search")
     hits = client.predict(question="ballistic missiles", k=3, api_name="/search")
     assert len(hits) == 3 and hits[0]["rank"] == 1
     message, sources = client.predict(message="What does NATO ask all countries to do?", k=5, mode="hybrid", abstain_threshold=0.3, api_name="/chat")
