@@ -201,12 +201,21 @@ def _load(args: argparse.Namespace):
     return QA.load(args.index)
 
 
-def _cmd_ask(args: argparse.Namespace) -> int:
-    qa = _load(args)
+def _query_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = _parse_sets(args.set)
     if args.mode:
         overrides["mode"] = args.mode
-    answer = qa.ask(args.question, k=args.k, **overrides)
+    return overrides
+
+
+def _where(section_label: str, page: int | None) -> str:
+    where = ", ".join(x for x in (section_label, f"page {page}" if page else "") if x)
+    return f" ({where})" if where else ""
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    qa = _load(args)
+    answer = qa.ask(args.question, k=args.k, **_query_overrides(args))
     if args.json:
         _print_json(answer.to_dict())
         return 0
@@ -216,17 +225,13 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print("\nSources:")
     for c in answer.citations:
-        where = ", ".join(x for x in (c.section_label, f"page {c.page}" if c.page else "") if x)
-        print(f"  [{c.number}] {c.title} — {c.source}{f' ({where})' if where else ''} chars {c.start}-{c.end}")
+        print(f"  [{c.number}] {c.title} — {c.source}{_where(c.section_label, c.page)} chars {c.start}-{c.end}")
     return 0
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
     qa = _load(args)
-    overrides: dict[str, Any] = _parse_sets(args.set)
-    if args.mode:
-        overrides["mode"] = args.mode
-    hits = qa.search(args.question, k=args.k, **overrides)
+    hits = qa.search(args.question, k=args.k, **_query_overrides(args))
     if args.json:
         _print_json([h.to_dict() for h in hits])
         return 0
@@ -234,8 +239,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print("no passages matched (the index is empty)")
     for hit in hits:
         p = hit.passage
-        where = ", ".join(x for x in (p.section_label, f"page {p.page}" if p.page else "") if x)
-        print(f"{hit.rank:>3}. {hit.score:.4f}  {p.title} — {p.source}{f' ({where})' if where else ''}")
+        print(f"{hit.rank:>3}. {hit.score:.4f}  {p.title} — {p.source}{_where(p.section_label, p.page)}")
         print(textwrap.indent(textwrap.shorten(" ".join(p.text.split()), 300), "     "))
     return 0
 

@@ -223,12 +223,8 @@ class EvalResult:
         """The metrics as an aligned text table."""
         lines = []
         for name, item in self.metrics.items():
-            if isinstance(item, dict):
-                lines.append(f"{name:<28} {item['value']:.4f}  (95% CI {item['ci_low']:.4f}-{item['ci_high']:.4f})")
-            elif isinstance(item, float):
-                lines.append(f"{name:<28} {'n/a' if math.isnan(item) else f'{item:.4f}'}")
-            else:
-                lines.append(f"{name:<28} {item}")
+            value, interval = _format_metric(item)
+            lines.append(f"{name:<28} {value}" + (f"  (95% CI {interval})" if interval else ""))
         return "\n".join(lines)
 
     def save(self, out_dir: str | os.PathLike[str], *, run_name: str = "grounded-qa") -> dict[str, Path]:
@@ -252,6 +248,15 @@ class EvalResult:
         paths.update(write_plots(self, out))
         paths["report"].write_text(render_report(self, {k: v.name for k, v in paths.items()}), encoding="utf-8")
         return paths
+
+
+def _format_metric(item: Any) -> tuple[str, str]:
+    """A metric's value and its confidence interval ("" when it has none) as text."""
+    if isinstance(item, dict):
+        return f"{item['value']:.4f}", f"{item['ci_low']:.4f}–{item['ci_high']:.4f}"
+    if isinstance(item, float):
+        return ("n/a" if math.isnan(item) else f"{item:.4f}"), ""
+    return str(item), ""
 
 
 def _json_safe(value: Any) -> Any:
@@ -511,12 +516,8 @@ def render_report(result: EvalResult, files: Mapping[str, str]) -> str:
     lines = ["# Evaluation report", "", "## Settings", "", "```json", json.dumps(_json_safe(result.settings), indent=1), "```", ""]
     lines += ["## Metrics", "", "| metric | value | 95% CI |", "|---|---|---|"]
     for name, item in result.metrics.items():
-        if isinstance(item, dict):
-            lines.append(f"| {name} | {item['value']:.4f} | {item['ci_low']:.4f}–{item['ci_high']:.4f} |")
-        elif isinstance(item, float):
-            lines.append(f"| {name} | {'n/a' if math.isnan(item) else f'{item:.4f}'} | |")
-        else:
-            lines.append(f"| {name} | {item} | |")
+        value, interval = _format_metric(item)
+        lines.append(f"| {name} | {value} | {interval} |")
     lines.append("")
     for key, title in (("hit_curve", "hit@k"), ("confidence", "Answer confidence"), ("latency", "Latency")):
         if key in files:
