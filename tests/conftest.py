@@ -90,6 +90,21 @@ def write(path: Path, content: str | bytes) -> Path:
     return path
 
 
+def pdf_bytes(*pages: str) -> bytes:
+    """A real PDF (made with reportlab) with one line of text per page."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    drawing = canvas.Canvas(buffer)
+    for text in pages:
+        drawing.drawString(72, 720, text)
+        drawing.showPage()
+    drawing.save()
+    return buffer.getvalue()
+
+
 @pytest.fixture
 def tiny_corpus(tmp_path):
     """Four small documents of different kinds about unrelated topics."""

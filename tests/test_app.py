@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import app as chat_app
-from tests.conftest import ROOT, SEED_DOC
+from tests.conftest import ROOT, SEED_DOC, pdf_bytes, write
 
 HOSTILE_MD = """# Hostile notes
 
@@ -141,15 +141,13 @@ def test_gradio_client_endpoints(server, tmp_path):
     removed = client.predict(source=zebra[0]["source"], api_name="/remove_document")
     assert "Removed zebra_notes.md" in removed
 
-    from reportlab.pdfgen import canvas
-
-    pdf = tmp_path / "glacier report.pdf"
-    drawing = canvas.Canvas(str(pdf))
-    drawing.drawString(72, 720, "Glacier survey, page one: methods and instruments.")
-    drawing.showPage()
-    drawing.drawString(72, 720, "The Aletsch glacier retreated 51 metres in 2022 according to the survey.")
-    drawing.showPage()
-    drawing.save()
+    pdf = write(
+        tmp_path / "glacier report.pdf",
+        pdf_bytes(
+            "Glacier survey, page one: methods and instruments.",
+            "The Aletsch glacier retreated 51 metres in 2022 according to the survey.",
+        ),
+    )
     status = client.predict(files=[handle_file(str(pdf))], api_name="/upload")
     assert "added 1" in status
     answer = client.predict(question="How far did the Aletsch glacier retreat in 2022?", api_name="/ask")

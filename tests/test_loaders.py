@@ -3,7 +3,7 @@ import json
 import pytest
 
 from qa.loaders import load_documents, load_file, source_name
-from tests.conftest import PYFAQ_DIR, write
+from tests.conftest import PYFAQ_DIR, pdf_bytes, write
 
 
 def test_text_file_title_from_first_line(tmp_path):
@@ -80,16 +80,7 @@ def test_html_sphinx_page_from_pyfaq_comes_out_clean():
 
 
 def test_pdf_pages(tmp_path):
-    reportlab = pytest.importorskip("reportlab")
-    from reportlab.pdfgen import canvas
-
-    path = tmp_path / "two-pages.pdf"
-    c = canvas.Canvas(str(path))
-    c.drawString(72, 720, "Page one talks about apples.")
-    c.showPage()
-    c.drawString(72, 720, "Page two talks about pears.")
-    c.showPage()
-    c.save()
+    path = write(tmp_path / "two-pages.pdf", pdf_bytes("Page one talks about apples.", "Page two talks about pears."))
     [doc] = load_file(path).documents
     assert doc.kind == "pdf"
     assert doc.pages[0] == 0 and len(doc.pages) == 2

@@ -10,22 +10,16 @@ import pytest
 
 from qa import QA
 from qa.loaders import load_documents
+from tests.conftest import pdf_bytes
 
 
 def _pdf_bytes(text: str, *, encrypt: str | None = None) -> bytes:
-    from pypdf import PdfWriter
-    from reportlab.pdfgen import canvas
-
-    buffer = io.BytesIO()
-    drawing = canvas.Canvas(buffer)
-    drawing.drawString(72, 720, text)
-    drawing.showPage()
-    drawing.save()
+    plain = pdf_bytes(text)
     if encrypt is None:
-        return buffer.getvalue()
-    from pypdf import PdfReader
+        return plain
+    from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(buffer.getvalue())))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(plain)))
     writer.encrypt(user_password=encrypt, owner_password=encrypt)
     out = io.BytesIO()
     writer.write(out)
