@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--no-align-blocks", action="store_true", help="plain sliding windows, not started at paragraph starts")
     index.add_argument("--bm25-k1", type=float, default=None, help="BM25 term-frequency saturation (default 0.9)")
     index.add_argument("--bm25-b", type=float, default=None, help="BM25 length normalisation (default 0.4)")
+    index.add_argument("--dense-index", choices=("auto", "flat", "hnsw"), default=None, help="exact (flat) or HNSW vector search; auto picks by size")
     index.add_argument("--precision", choices=("fp32", "bf16", "int8"), default=None, help="embedding precision (default: the measured best, see README)")
     index.add_argument("--rebuild", action="store_true", help="replace the index instead of updating it")
     index.add_argument("--max-file-mb", type=float, default=None, help="skip files larger than this")
@@ -149,6 +150,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
             "--bm25-k1": (args.bm25_k1, current.bm25_k1),
             "--bm25-b": (args.bm25_b, current.bm25_b),
             "--precision": (args.precision, current.precision),
+            "--dense-index": (args.dense_index, current.dense_index),
         }
         for flag, (value, in_index) in asked.items():
             if value is not None and value != in_index:
@@ -181,6 +183,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
             chunking=chunking,
             bm25_k1=args.bm25_k1 if args.bm25_k1 is not None else BM25_K1,
             bm25_b=args.bm25_b if args.bm25_b is not None else BM25_B,
+            dense_index=args.dense_index or "auto",
             rebuild=args.rebuild,
             show_progress=progress,
             max_file_mb=max_mb,
@@ -260,6 +263,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"model      {info['model']} ({info['dim']} dimensions, {info['precision']})")
     print(f"chunking   {info['chunking']['chunk_words']} words, overlap {info['chunking']['overlap_words']}, context {'on' if info['context'] else 'off'}")
     print(f"bm25       k1 {info['bm25']['k1']}, b {info['bm25']['b']}")
+    print(f"vectors    {info['dense_index']}")
     print(f"contents   {info['documents']} documents, {info['passages']} passages")
     print(f"search     {json.dumps(info['search'])}")
     print(f"answer     {json.dumps(info['answer'])}")

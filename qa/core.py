@@ -14,7 +14,7 @@ from embeddings import DEFAULT_MODEL, Embedder, load_embedder, resolve_precision
 
 from .answering import AnswerSettings, answer_question
 from .chunking import ChunkingSettings, chunk_document
-from .dense import DenseIndex
+from .dense import DENSE_KINDS, DenseIndex, resolve_kind
 from .errors import IndexFormatError, InputError
 from .lexical import BM25_B, BM25_K1, LexicalIndex
 from .loaders import DEFAULT_MAX_FILE_MB, SkippedFile, load_documents, source_name
@@ -127,6 +127,7 @@ class QA:
         chunking: ChunkingSettings | None = None,
         bm25_k1: float = BM25_K1,
         bm25_b: float = BM25_B,
+        dense_index: str = "auto",
     ) -> "QA":
         """An empty index (call :meth:`add` next). Refuses to overwrite an existing index.
 
@@ -138,6 +139,8 @@ class QA:
                 f"an index already exists at {str(index_dir)!r}; load it with QA.load, add to it with qa.add, "
                 "or pass rebuild=True to QA.build to start over"
             )
+        if dense_index not in DENSE_KINDS:
+            raise InputError(f"dense_index must be one of {DENSE_KINDS}, got {dense_index!r}")
         embedder = embedder or load_embedder(model, precision=precision)
         chunking = chunking or ChunkingSettings()
         if chunk_words is not None or overlap_words is not None:
@@ -152,6 +155,7 @@ class QA:
             precision=getattr(embedder, "precision", resolve_precision(precision)),
             bm25_k1=float(bm25_k1),
             bm25_b=float(bm25_b),
+            dense_index=dense_index,
         )
         return cls(empty_contents(settings), embedder=embedder, index_dir=index_dir)
 
@@ -170,6 +174,7 @@ class QA:
         chunking: ChunkingSettings | None = None,
         bm25_k1: float = BM25_K1,
         bm25_b: float = BM25_B,
+        dense_index: str = "auto",
         rebuild: bool = False,
         show_progress: bool = False,
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
@@ -207,6 +212,7 @@ class QA:
             chunking=chunking,
             bm25_k1=bm25_k1,
             bm25_b=bm25_b,
+            dense_index=dense_index,
         )
         qa.index_dir = Path(index_dir) if index_dir is not None else None
         reusable = None
@@ -286,6 +292,7 @@ class QA:
             "chunking": contents.settings.chunking.to_dict(),
             "context": contents.settings.context,
             "bm25": {"k1": contents.settings.bm25_k1, "b": contents.settings.bm25_b},
+            "dense_index": f"{contents.settings.dense_index} ({contents.dense.kind})",
             "documents": len(contents.documents),
             "passages": len(contents.passages),
             "generation": contents.generation,
@@ -423,12 +430,15 @@ class QA:
         if not report.changed and (self.index_dir is None or old.generation > 0):
             report.passages = len(passages)
             return report
-        vectors = np.concatenate(
-            [
-                old_vectors[keep_rows],
-                np.stack([passage_vectors.vectors[k] for k in new_keys]) if new_keys else np.zeros((0, settings.dim), dtype=np.float32),
-            ]
-        ).astype(np.float32, copy=False)
+        added_vectors = (
+            np.stack([passage_vectors.vectors[k] for k in new_keys]) if new_keys else np.zeros((0, settings.dim), dtype=np.float32)
+        )
+        kind = resolve_kind(settings.dense_index, len(passages))
+        if len(keep_rows) == len(old.passages) and old.dense.kind == kind == "hnsw":
+            dense = old.dense.extended(added_vectors)  # nothing removed: extend the graph, no rebuild
+        else:
+            vectors = np.concatenate([old_vectors[keep_rows], added_vectors]).astype(np.float32, copy=False)
+            dense = DenseIndex.build(vectors, dim=settings.dim, kind=kind)
         token_lists = [
             content_terms(passage_index_text(p, context=settings.context)) for p in passages
         ]
@@ -437,7 +447,7 @@ class QA:
             documents=documents_out,
             passages=passages,
             embed_keys=embed_keys,
-            dense=DenseIndex.build(vectors, dim=settings.dim),
+            dense=dense,
             lexical=LexicalIndex.build(token_lists, k1=settings.bm25_k1, b=settings.bm25_b),
             sentences=SentenceTable.concat([old.sentences.select(keep_rows), new_sentences]),
             retrieval=dict(old.retrieval),

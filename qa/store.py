@@ -66,6 +66,7 @@ class IndexSettings:
     precision: str = "fp32"
     bm25_k1: float = BM25_K1
     bm25_b: float = BM25_B
+    dense_index: str = "auto"  # flat, hnsw, or auto (by size: qa.dense.HNSW_THRESHOLD)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +74,7 @@ class IndexSettings:
             "chunking": self.chunking.to_dict(),
             "context": self.context,
             "bm25": {"k1": self.bm25_k1, "b": self.bm25_b},
+            "dense": {"index": self.dense_index},
         }
 
     @classmethod
@@ -86,6 +88,7 @@ class IndexSettings:
             context=bool(manifest.get("context", True)),
             bm25_k1=float((manifest.get("bm25") or {}).get("k1", BM25_K1)),
             bm25_b=float((manifest.get("bm25") or {}).get("b", BM25_B)),
+            dense_index=str((manifest.get("dense") or {}).get("index", "auto")),
         )
 
 

@@ -146,3 +146,18 @@ def test_concurrent_searches_during_add(qa, tiny_corpus):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_hnsw_index_grows_by_extension_and_rebuilds_on_removal(tiny_corpus, hashing_embedder, tmp_path):
+    qa = QA.build([tiny_corpus], index_dir=tmp_path / "idx", embedder=hashing_embedder, dense_index="hnsw")
+    assert qa._contents.dense.kind == "hnsw"
+    (tiny_corpus / "owls.txt").write_text("Owls hunt at night and can turn their heads far around.", encoding="utf-8")
+    qa.add([tiny_corpus])
+    assert qa.search("owls hunting at night", k=1)[0].passage.title == "owls"
+    qa.remove(tiny_corpus / "cats.txt")
+    reloaded = QA.load(qa.index_dir, embedder=hashing_embedder)
+    assert reloaded._contents.dense.kind == "hnsw"
+    assert len(reloaded._contents.dense) == len(reloaded.passages)
+    assert all(h.passage.title != "Cats" for h in reloaded.search("cats clowder", k=10))
+    with pytest.raises(InputError, match="dense_index must be one of"):
+        QA.build([tiny_corpus], embedder=hashing_embedder, dense_index="ivf")

@@ -42,3 +42,43 @@ def test_corrupt_file_raises_format_error(tmp_path):
     (tmp_path / "d.faiss").write_bytes(b"garbage")
     with pytest.raises(IndexFormatError, match="corrupt"):
         DenseIndex.load(tmp_path / "d.faiss")
+
+
+def test_hnsw_recall_against_exact_search():
+    rng = np.random.default_rng(5)
+    centers = rng.normal(size=(50, 32))
+    vectors = normalise_rows(centers[rng.integers(0, 50, 5000)] + 0.3 * rng.normal(size=(5000, 32)))
+    queries = normalise_rows(centers[rng.integers(0, 50, 50)] + 0.3 * rng.normal(size=(50, 32)))
+    exact = DenseIndex.build(vectors, kind="flat")
+    graph = DenseIndex.build(vectors, kind="hnsw")
+    assert exact.kind == "flat" and graph.kind == "hnsw"
+    _, exact_rows = exact.search(queries, k=10)
+    scores, graph_rows = graph.search(queries, k=10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact_rows, graph_rows)])
+    assert recall >= 0.95
+    brute = queries @ vectors.T
+    for q in range(len(queries)):  # HNSW-Flat scores are exact inner products
+        np.testing.assert_allclose(scores[q], brute[q][graph_rows[q]], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(graph.vectors_of([3, 7]), vectors[[3, 7]], atol=1e-6)
+
+
+def test_extended_copy_leaves_the_original_alone():
+    rng = np.random.default_rng(2)
+    base = normalise_rows(rng.normal(size=(200, 16)))
+    more = normalise_rows(rng.normal(size=(20, 16)))
+    for kind in ("flat", "hnsw"):
+        index = DenseIndex.build(base, kind=kind)
+        bigger = index.extended(more)
+        assert len(index) == 200 and len(bigger) == 220 and bigger.kind == kind
+        _, rows = bigger.search(more[:1], k=1)
+        assert rows[0][0] == 200
+
+
+def test_auto_kind_by_size():
+    from qa.dense import HNSW_THRESHOLD, resolve_kind
+
+    assert resolve_kind("auto", HNSW_THRESHOLD - 1) == "flat"
+    assert resolve_kind("auto", HNSW_THRESHOLD) == "hnsw"
+    assert resolve_kind("flat", 10**7) == "flat"
+    with pytest.raises(ValueError):
+        resolve_kind("ivf", 10)
