@@ -22,6 +22,7 @@ from .retrieval import SearchSettings, distinct_passages, passage_index_text, qu
 from .sentences import SentenceTable, passage_sentence_spans, sentence_embed_text
 from .store import IndexContents, IndexSettings, empty_contents, load_index, read_manifest, save_index, write_lock
 from .text import content_terms
+from .threads import single_blas_thread
 from .types import Answer, Document, Hit, Passage, content_hash
 
 MAX_QUESTION_CHARS = 2000  # longer input is cut: no real question is longer, and it bounds work
@@ -506,7 +507,8 @@ class QA:
         question = _check_question(question)
         k = _check_k(k)
         settings = self.search_settings.with_overrides(overrides)
-        return self._search(question, k, settings)
+        with single_blas_thread:
+            return self._search(question, k, settings)
 
     def _embed_query(self, text: str) -> np.ndarray:
         vector = self.embedder.embed_query(text)
@@ -570,20 +572,21 @@ class QA:
         answer_overrides = {name: overrides.pop(name) for name in list(overrides) if name in AnswerSettings.field_names()}
         search_settings = self.search_settings.with_overrides(overrides)
         answer_settings = self.answer_settings.with_overrides(answer_overrides)
-        contents = self._contents  # one consistent snapshot even if an add() swaps it meanwhile
-        query_vector = self._embed_query(query)
-        found = self._search_rows(contents, query, max(k, answer_settings.evidence_depth), search_settings, query_vector)
-        return answer_question(
-            question=question,
-            query=query,
-            hits=[hit for hit, _ in found],
-            sentences=[
-                (contents.sentences.spans_of(row), contents.sentences.similarities(row, query_vector)) for _, row in found
-            ],
-            k=k,
-            lexical=contents.lexical,
-            settings=answer_settings,
-        )
+        with single_blas_thread:
+            contents = self._contents  # one consistent snapshot even if an add() swaps it meanwhile
+            query_vector = self._embed_query(query)
+            found = self._search_rows(contents, query, max(k, answer_settings.evidence_depth), search_settings, query_vector)
+            return answer_question(
+                question=question,
+                query=query,
+                hits=[hit for hit, _ in found],
+                sentences=[
+                    (contents.sentences.spans_of(row), contents.sentences.similarities(row, query_vector)) for _, row in found
+                ],
+                k=k,
+                lexical=contents.lexical,
+                settings=answer_settings,
+            )
 
     def evaluate(self, questions: Any, *, k: int = 10, **kwargs: Any):
         """Run a question set against this index; see :func:`qa.evaluation.evaluate`."""

@@ -56,6 +56,7 @@ class DenseIndex:
 
     def __init__(self, index) -> None:
         self._index = index
+        self._flat_view: np.ndarray | None = None
 
     @classmethod
     def build(cls, vectors: np.ndarray, *, dim: int | None = None, kind: str = "flat") -> "DenseIndex":
@@ -105,10 +106,24 @@ class DenseIndex:
             faiss = _faiss()
             params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k))
             scores, rows = self._index.search(queries, k, params=params)
-        else:
-            scores, rows = self._index.search(queries, k)
-        keep = rows >= 0
-        return [s[m] for s, m in zip(scores, keep)], [r[m] for r, m in zip(rows, keep)]
+            keep = rows >= 0
+            return [s[m] for s, m in zip(scores, keep)], [r[m] for r, m in zip(rows, keep)]
+        return self._exact_search(queries, k)
+
+    def _exact_search(self, queries: np.ndarray, k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        # A numpy matmul over FAISS's own vector buffer (no copy): for one query at a time it is
+        # 2-3x faster than IndexFlatIP.search on this CPU (bench/scale.py), and it keeps FAISS's
+        # OpenMP threads from contending with torch's right after a query is encoded.
+        if self._flat_view is None:
+            self._flat_view = _faiss().rev_swig_ptr(self._index.get_xb(), len(self) * self.dim).reshape(len(self), self.dim)
+        all_scores = queries @ self._flat_view.T
+        out_scores, out_rows = [], []
+        for scores in all_scores:
+            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+            order = top[np.lexsort((top, -scores[top]))]  # best first; ties by row, as FAISS does
+            out_scores.append(scores[order].astype(np.float32))
+            out_rows.append(order.astype(np.int64))
+        return out_scores, out_rows
 
     def vectors_of(self, rows) -> np.ndarray:
         """The stored vectors of ``rows``, ``float32 [len(rows), dim]``."""
