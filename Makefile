@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make run    create .venv, install, build the sample index if missing, start the chat UI
-#   make test   create .venv, install with test extras (and Chromium for the browser tests), run pytest
+#   make test   create .venv, install with the test and ray extras (and Chromium for the browser tests), run pytest
 # Both are idempotent: a second run only checks stamps and starts at once.
 
 PYTHON ?= python3.11
@@ -29,7 +29,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PIP) install -qq -e ".[test]"
+	$(PIP) install -qq -e ".[test,ray]"
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed

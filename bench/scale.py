@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -38,6 +37,7 @@ from common import PYFAQ, ROOT, save
 
 NOISE = 0.012  # per dimension, on 384-d unit vectors: cosine ~0.97 to the source vector
 TERM_DROPOUT = 0.10
+EF_SWEEP = (128, 256, 512, 1024)
 
 
 def percentile_ms(seconds: list[float], q: float) -> float:
@@ -161,7 +161,13 @@ def dense_only(vectors: np.ndarray, hnsw_index, hnsw_build_s: float, queries: np
 
     if hnsw_index is not None:
         latencies, tops = run(lambda qv: hnsw_index.search(qv, k0)[1][0])
-        rows.append((f"HNSW{HNSW_M} flat (the index's choice)", hnsw_build_s, latencies, tops, disk_bytes(hnsw_index._index)))
+        name = f"HNSW{HNSW_M} flat, efSearch {max(HNSW_EF_SEARCH, k0)} (the index's choice)"
+        rows.append((name, hnsw_build_s, latencies, tops, disk_bytes(hnsw_index._index)))
+        for ef in EF_SWEEP:
+            if ef != max(HNSW_EF_SEARCH, k0):
+                params = faiss.SearchParametersHNSW(efSearch=ef)
+                latencies, tops = run(lambda qv: hnsw_index._index.search(qv[None, :], k0, params=params)[1][0])
+                rows.append((f"HNSW{HNSW_M} flat, efSearch {ef}", 0.0, latencies, tops, disk_bytes(hnsw_index._index)))
 
     started = time.perf_counter()
     sq8 = faiss.IndexHNSWSQ(vectors.shape[1], faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -193,10 +199,12 @@ def dense_only(vectors: np.ndarray, hnsw_index, hnsw_build_s: float, queries: np
 
 
 def rss_mb() -> dict[str, float]:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child started by a big
+    # parent would report the parent's peak.
     fields = {}
     for line in Path("/proc/self/status").read_text().splitlines():
         name, _, value = line.partition(":")
-        if name in ("VmRSS", "RssAnon", "RssFile"):
+        if name in ("VmRSS", "RssAnon", "RssFile", "VmHWM"):
             fields[name] = round(int(value.split()[0]) / 1024, 1)
     return fields
 
@@ -242,7 +250,7 @@ def probe(index_dir: str, questions_path: str, repeat: int) -> None:
         "rss_before_mb": before["VmRSS"],
         "rss_after_load_mb": after_load,
         "rss_after_queries_mb": rss_mb(),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": rss_mb()["VmHWM"],
         **{f"{name}_p50_ms": percentile_ms(values, 50) for name, values in parts.items()},
         **{f"{name}_p95_ms": percentile_ms(values, 95) for name, values in parts.items()},
     }
@@ -256,6 +264,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=2, help="passes over the questions in the end-to-end probe")
     parser.add_argument("--workdir", default=None, help="where the synthetic indexes are written (default: a temp dir)")
+    parser.add_argument("--dense-only", action="store_true", help="only the candidate-search comparison (no index on disk)")
     parser.add_argument("--probe", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     questions_path = str(PYFAQ / "questions.jsonl")
@@ -280,6 +289,8 @@ def main() -> None:
         print(f"{size}: synthesised in {time.perf_counter() - started:.0f} s ({contents.dense.kind})", flush=True)
         dense_rows += dense_only(vectors, contents.dense if contents.dense.kind == "hnsw" else None, dense_s, queries, args.candidates)
         del vectors
+        if args.dense_only:
+            continue
         target = workdir / f"index-{size}"
         shutil.rmtree(target, ignore_errors=True)
         started = time.perf_counter()
@@ -313,7 +324,7 @@ def main() -> None:
         shutil.rmtree(target, ignore_errors=True)
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
-    save("scale", {"sizes": args.sizes, "candidates": args.candidates, "dense_search": dense_rows, "end_to_end": index_rows})
+    save("scale-dense" if args.dense_only else "scale", {"sizes": args.sizes, "candidates": args.candidates, "dense_search": dense_rows, "end_to_end": index_rows})
 
 
 if __name__ == "__main__":

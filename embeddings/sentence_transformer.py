@@ -168,9 +168,52 @@ class SentenceTransformerEmbedder:
         return normalise_rows(vectors)
 
     def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """Vectors of ``texts``, batched by exact token count (see :meth:`length_batches`)."""
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
-        return self._encode(texts, query=False, show_progress=show_progress)
+        texts = list(texts)
+        batches = self.length_batches(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        bar = None
+        if show_progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(texts), desc="Embedding", unit="text")
+        for rows in batches:
+            out[rows] = self._encode([texts[i] for i in rows], query=False)
+            if bar is not None:
+                bar.update(len(rows))
+        if bar is not None:
+            bar.close()
+        return out
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        """How many tokens the model sees of each text (after truncation to its maximum)."""
+        counts = np.empty(len(texts), dtype=np.int64)
+        step = 4096  # bounds the padded id matrix the tokenizer builds
+        for start in range(0, len(texts), step):
+            features = self.model.preprocess(list(texts[start : start + step]))
+            counts[start : start + step] = features["attention_mask"].sum(dim=1).numpy()
+        return counts
+
+    def length_batches(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """Row numbers of ``texts`` in batches of up to ``batch_size`` texts of exactly the same
+        token count.
+
+        Without padding a text's vector does not depend on which other texts share its batch:
+        under bf16, padding changed vectors by up to 7e-4 between two batchings of the same texts,
+        while same-length batches of any size gave identical bits (measured). So a text gets the
+        same vector whether it is indexed alone, with its folder, or on a Ray worker, and no
+        compute is spent on padding.
+        """
+        counts = self.token_counts(texts)
+        order = np.argsort(counts, kind="stable")
+        batches, start = [], 0
+        for end in range(1, len(order) + 1):
+            if end == len(order) or counts[order[end]] != counts[order[start]] or end - start == self.batch_size:
+                batches.append(order[start:end])
+                start = end
+        return batches
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):

@@ -1,6 +1,6 @@
 """The ``qa`` command: argument parsing plus calls to :class:`qa.QA`.
 
-    qa index PATH... --index DIR [--model M] [--chunk-words N] [--rebuild]
+    qa index PATH... --index DIR [--model M] [--chunk-words N] [--rebuild] [--ray [--workers N]]
     qa ask "QUESTION" --index DIR [-k 5] [--json]
     qa search "QUESTION" --index DIR [-k 10] [--json]
     qa info --index DIR [--documents] [--verify]
@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--precision", choices=("fp32", "bf16", "int8"), default=None, help="embedding precision (default: the measured best, see README)")
     index.add_argument("--rebuild", action="store_true", help="replace the index instead of updating it")
     index.add_argument("--max-file-mb", type=float, default=None, help="skip files larger than this")
+    index.add_argument("--ray", action="store_true", help="read, chunk and embed on a Ray cluster (pip install 'grounded-qa[ray]')")
+    index.add_argument("--ray-address", default=None, metavar="ADDR", help="with --ray: 'auto' (a cluster started with `ray start`) or ray://HOST:PORT; default: a local Ray for this run")
+    index.add_argument("--workers", type=int, default=2, metavar="N", help="with --ray: embedding actors, one model each (default 2)")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
     index.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
@@ -138,7 +141,14 @@ def _cmd_index(args: argparse.Namespace) -> int:
     max_mb = args.max_file_mb if args.max_file_mb is not None else DEFAULT_MAX_FILE_MB
     exists = (Path(args.index) / "manifest.json").exists()
     progress = not args.quiet and not args.json and sys.stderr.isatty()
+    if not args.ray and (args.ray_address is not None or args.workers != 2):
+        raise QAError("--ray-address and --workers only apply with --ray")
     if exists and not args.rebuild:
+        if args.ray:
+            raise QAError(
+                f"--ray builds whole indexes and {args.index!r} exists: add --rebuild to replace it (unchanged passages "
+                "keep their vectors), or leave out --ray to add to it"
+            )
         qa = QA.load(args.index, model=args.model)
         current = qa.settings
         asked = {
@@ -172,7 +182,14 @@ def _cmd_index(args: argparse.Namespace) -> int:
             chunking = replace(chunking, sentence_min_words=args.sentence_min_words)
         if args.no_align_blocks:
             chunking = replace(chunking, align_blocks=False)
-        qa = QA.build(
+        build = QA.build
+        if args.ray:
+            from functools import partial
+
+            from .distributed import build_with_ray
+
+            build = partial(build_with_ray, address=args.ray_address, workers=args.workers)
+        qa = build(
             args.paths,
             index_dir=args.index,
             model=args.model or DEFAULT_MODEL,

@@ -17,7 +17,7 @@ from .chunking import ChunkingSettings, chunk_document
 from .dense import DENSE_KINDS, DenseIndex, resolve_kind
 from .errors import IndexFormatError, InputError
 from .lexical import BM25_B, BM25_K1, LexicalIndex
-from .loaders import DEFAULT_MAX_FILE_MB, SkippedFile, load_documents, source_name
+from .loaders import DEFAULT_MAX_FILE_MB, LoadResult, SkippedFile, load_documents, source_name
 from .retrieval import SearchSettings, distinct_passages, passage_index_text, query_terms, retrieve
 from .sentences import SentenceTable, passage_sentence_spans, sentence_embed_text
 from .store import IndexContents, IndexSettings, empty_contents, load_index, read_manifest, save_index, write_lock
@@ -41,6 +41,7 @@ class IndexReport:
     embedded: int = 0  # passages whose vectors were computed now
     reused: int = 0  # passages whose vectors came from the index (unchanged text)
     sentences_embedded: int = 0  # sentence vectors computed now
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, when measured (Ray builds)
 
     @property
     def changed(self) -> bool:
@@ -52,6 +53,7 @@ class IndexReport:
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
             f"removed {len(self.removed)}, skipped {len(self.skipped)}; {self.passages} passages in the index "
             f"({self.embedded} embedded now, {self.reused} reused)"
+            + ("; " + ", ".join(f"{name[:-2].replace('_', ' ')} {value:.1f} s" for name, value in self.timings.items()) if self.timings else "")
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,6 +67,7 @@ class IndexReport:
             "embedded": self.embedded,
             "reused": self.reused,
             "sentences_embedded": self.sentences_embedded,
+            **({"timings": self.timings} if self.timings else {}),
         }
 
 
@@ -187,10 +190,35 @@ class QA:
         """
         paths = _as_path_list(paths)
         loaded = load_documents(paths, max_file_mb=max_file_mb)  # before the model loads: fail fast
-        if not loaded.documents:
-            reasons = "; ".join(str(s) for s in loaded.skipped[:5]) or "no files found"
-            more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
-            raise InputError(f"nothing to index in {', '.join(paths)} ({reasons}{more})")
+        check_loaded(loaded, paths)
+        return cls._build_loaded(
+            loaded,
+            index_dir=index_dir,
+            model=model,
+            embedder=embedder,
+            chunk_words=chunk_words,
+            overlap_words=overlap_words,
+            context=context,
+            precision=precision,
+            chunking=chunking,
+            bm25_k1=bm25_k1,
+            bm25_b=bm25_b,
+            dense_index=dense_index,
+            rebuild=rebuild,
+            show_progress=show_progress,
+        )
+
+    @classmethod
+    def _build_loaded(
+        cls,
+        loaded: LoadResult,
+        *,
+        index_dir: str | os.PathLike[str] | None,
+        rebuild: bool,
+        show_progress: bool,
+        **create: Any,
+    ) -> "QA":
+        """:meth:`build` from documents already loaded (by this process or by Ray workers)."""
         previous: IndexContents | None = None
         if index_dir is not None and (Path(index_dir) / "manifest.json").exists():
             if not rebuild:
@@ -202,19 +230,7 @@ class QA:
                 previous = load_index(index_dir)
             except IndexFormatError:
                 previous = None  # a damaged index is exactly what --rebuild is for
-        qa = cls.create(
-            index_dir=None,
-            model=model,
-            embedder=embedder,
-            chunk_words=chunk_words,
-            overlap_words=overlap_words,
-            context=context,
-            precision=precision,
-            chunking=chunking,
-            bm25_k1=bm25_k1,
-            bm25_b=bm25_b,
-            dense_index=dense_index,
-        )
+        qa = cls.create(index_dir=None, **create)
         qa.index_dir = Path(index_dir) if index_dir is not None else None
         reusable = None
         if previous is not None and previous.settings.model == qa.settings.model and previous.settings.dim == qa.settings.dim:
@@ -394,9 +410,8 @@ class QA:
             documents_out[doc.source] = doc
 
         settings = old.settings
-        new_passages = [p for doc in new_docs for p in chunk_document(doc, settings.chunking)]
-        new_texts = [passage_index_text(p, context=settings.context) for p in new_passages]
-        new_keys = [content_hash(t) for t in new_texts]
+        split = split_documents(new_docs, settings)
+        new_passages, new_texts, new_keys = split.passages, split.texts, split.keys
 
         old_vectors = old.dense.vectors() if len(old.dense) else np.zeros((0, settings.dim), dtype=np.float32)
         sources = [old] + ([vector_source] if vector_source is not None else [])
@@ -410,9 +425,7 @@ class QA:
         report.reused = sum(1 for key in new_keys if key in passage_vectors.reused)
 
         # One vector per sentence of each new passage (see qa.sentences); reused by text as well.
-        new_spans = [passage_sentence_spans(p.text, settings.chunking.sentence_min_words) for p in new_passages]
-        sentence_texts = [sentence_embed_text(p.text[a:b]) for p, spans in zip(new_passages, new_spans) for a, b in spans]
-        sentence_keys = [content_hash(t) for t in sentence_texts]
+        new_spans, sentence_texts, sentence_keys = split.sentence_spans, split.sentence_texts, split.sentence_keys
         sentence_vectors = self._embed_with_reuse(
             sentence_texts,
             sentence_keys,
@@ -595,6 +608,46 @@ class QA:
         return evaluate(self, questions, k=k, **kwargs)
 
 
+@dataclass(frozen=True)
+class SplitDocuments:
+    """Documents cut into what an index stores and embeds: passages with the exact text embedded
+    for each (``texts``, keyed by content hash), and the sentence units of each passage."""
+
+    passages: list[Passage]
+    texts: list[str]
+    keys: list[str]
+    sentence_spans: list[list[tuple[int, int]]]
+    sentence_texts: list[str]
+    sentence_keys: list[str]
+
+
+def split_documents(documents: Sequence[Document], settings: IndexSettings) -> SplitDocuments:
+    """Chunk ``documents`` and derive every text to embed, as an index with ``settings`` does.
+
+    The one definition shared by local indexing and Ray workers (qa.distributed), so both embed
+    exactly the same texts.
+    """
+    passages = [p for doc in documents for p in chunk_document(doc, settings.chunking)]
+    texts = [passage_index_text(p, context=settings.context) for p in passages]
+    spans = [passage_sentence_spans(p.text, settings.chunking.sentence_min_words) for p in passages]
+    sentence_texts = [sentence_embed_text(p.text[a:b]) for p, group in zip(passages, spans) for a, b in group]
+    return SplitDocuments(
+        passages=passages,
+        texts=texts,
+        keys=[content_hash(t) for t in texts],
+        sentence_spans=spans,
+        sentence_texts=sentence_texts,
+        sentence_keys=[content_hash(t) for t in sentence_texts],
+    )
+
+
+def texts_to_embed(documents: Sequence[Document], settings: IndexSettings) -> list[str]:
+    """Every distinct text an index with ``settings`` embeds for ``documents`` (passages, then
+    sentences), each once."""
+    split = split_documents(documents, settings)
+    return list(dict.fromkeys(split.texts + split.sentence_texts))
+
+
 @dataclass
 class _Embedded:
     vectors: dict[str, np.ndarray]
@@ -609,6 +662,14 @@ def _sentence_keys_and_vectors(contents: IndexContents) -> tuple[list[str], np.n
         for a, b in table.spans_of(row):
             keys.append(content_hash(sentence_embed_text(passage.text[a:b])))
     return keys, table.vectors
+
+
+def check_loaded(loaded: LoadResult, paths: Sequence[str]) -> None:
+    """Refuse to build an index from nothing, saying why each path gave nothing."""
+    if not loaded.documents:
+        reasons = "; ".join(str(s) for s in loaded.skipped[:5]) or "no files found"
+        more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
+        raise InputError(f"nothing to index in {', '.join(paths)} ({reasons}{more})")
 
 
 def _as_path_list(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> list[str]:
