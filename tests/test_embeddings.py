@@ -1,0 +1,70 @@
+"""embeddings: the bundled model behind the Embedder interface, its precisions and batching."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+TEXTS = [
+    "The statement was issued by the foreign ministers after the meeting in Brussels.",
+    "Short one.",
+    "Ministers condemned the launches and called for the resumption of talks without preconditions.",
+    "Python is an interpreted, interactive, object-oriented programming language.",
+    "Short two.",
+    "It incorporates modules, exceptions, dynamic typing, very high level dynamic data types, and classes.",
+    "A third sentence of middling length about indexes.",
+] * 3
+
+
+def test_length_batches_cover_every_text_once_with_equal_token_counts(real_embedder):
+    real_embedder.batch_size = 4
+    try:
+        batches = real_embedder.length_batches(TEXTS)
+    finally:
+        real_embedder.batch_size = 64
+    counts = real_embedder.token_counts(TEXTS)
+    rows = np.concatenate(batches)
+    assert sorted(rows.tolist()) == list(range(len(TEXTS)))
+    for batch in batches:
+        assert 1 <= len(batch) <= 4
+        assert len(set(counts[batch].tolist())) == 1
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_text_gets_the_same_vector_whatever_it_is_batched_with(precision):
+    from embeddings import SentenceTransformerEmbedder
+
+    embedder = SentenceTransformerEmbedder(precision=precision)
+    together = embedder.embed_documents(TEXTS)
+    apart = np.concatenate([embedder.embed_documents(TEXTS[i : i + 3]) for i in range(0, len(TEXTS), 3)])
+    alone = np.stack([embedder.embed_documents([t])[0] for t in TEXTS[:7]])
+    # Padded batches moved bf16 vectors by up to 7e-4; without padding only float summation
+    # order can differ (bf16 here gave identical bits, fp32 ~1e-8).
+    assert np.abs(together - apart).max() <= 1e-6
+    assert np.abs(together[:7] - alone).max() <= 1e-6
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_bf16_vectors_stay_close_to_fp32(real_embedder):
+    from embeddings import SentenceTransformerEmbedder
+
+    fp32 = real_embedder.embed_documents(TEXTS[:7])
+    bf16 = SentenceTransformerEmbedder(precision="bf16").embed_documents(TEXTS[:7])
+    assert (fp32 * bf16).sum(axis=1).min() > 0.999
+
+
+def test_queries_and_documents_share_the_space(real_embedder):
+    document = real_embedder.embed_documents([TEXTS[0]])[0]
+    assert np.allclose(real_embedder.embed_query(TEXTS[0]), document, atol=1e-5)
+    assert real_embedder.embed_documents([]).shape == (0, 384)
+
+
+def test_precision_is_checked():
+    from embeddings import SentenceTransformerEmbedder, resolve_precision
+    from qa.errors import InputError
+
+    with pytest.raises(InputError, match="precision must be"):
+        resolve_precision("fp8")
+    with pytest.raises(InputError, match="int8 is embeddings.OnnxInt8Embedder"):
+        SentenceTransformerEmbedder(precision="int8")
+    assert resolve_precision("auto") in ("fp32", "bf16")
