@@ -1,7 +1,8 @@
 """Inner-product search over normalised vectors (cosine similarity), on FAISS.
 
-Small indexes are searched exactly (``IndexFlatIP``); past :data:`HNSW_THRESHOLD` passages an
-HNSW graph answers in a fraction of a millisecond with recall@10 close to exact (bench/scale.py).
+Small indexes are searched exactly (FAISS's flat buffer, scored with numpy); past
+:data:`HNSW_THRESHOLD` passages an HNSW graph answers in about a millisecond with recall@10 of
+0.98-0.99 against exact search at 100k-1M passages (bench/scale.py).
 HNSW cannot delete in FAISS: a write that removes passages rebuilds the graph, a write that only
 adds extends a copy of it.
 """
@@ -29,7 +30,7 @@ DENSE_KINDS = ("auto", "flat", "hnsw")
 HNSW_THRESHOLD = 50_000
 HNSW_M = 32  # graph degree: 32 neighbours keeps recall@10 high for 384-d sentence embeddings
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128  # candidates explored per query; raised to k when k is larger
+HNSW_EF_SEARCH = 1024  # explored per query: recall@10 vs exact .98 at 1M, .99 at 100k, ~1.3 ms (bench/scale.py)
 
 
 def resolve_kind(kind: str, size: int) -> str:

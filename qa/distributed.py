@@ -39,10 +39,11 @@ from .loaders import DEFAULT_MAX_FILE_MB, LoadResult, SkippedFile, iter_files, l
 from .types import Document, content_hash
 
 RAY_INSTALL = "pip install 'grounded-qa[ray]'  (or: pip install 'ray[data]>=2.60')"
-# Files per read/chunk task and texts per embedding call: big enough that per-call overhead
-# vanishes and that same-length batches fill up, small enough to spread over the workers.
+# Files per read/chunk task, and texts per embedding call: the embedder batches texts of equal
+# token count, so a call needs thousands of texts for its batches to fill up (with 512 per call,
+# one actor embedded at 60 % of the local speed; bench/ray_build.py).
 FILES_PER_TASK = 8
-TEXTS_PER_BATCH = 512
+TEXTS_PER_BATCH = 4096
 
 
 def _ray():
@@ -71,16 +72,23 @@ def _load_and_split(batch: dict[str, np.ndarray], *, settings: dict[str, Any], m
     return out
 
 
-def _explode_texts(row: dict[str, Any]) -> list[dict[str, str]]:
-    return [{"key": content_hash(text), "text": text} for text in json.loads(row["texts"])]
+def _explode_texts(row: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"key": content_hash(text), "text": text, "chars": len(text)} for text in json.loads(row["texts"])]
 
 
 class _EmbedActor:
     """One embedding model per actor, loaded when the actor starts."""
 
     def __init__(self, model: str, precision: str) -> None:
+        import ray
+        import torch
+
         from embeddings import load_embedder
 
+        # An actor granted n CPUs uses n threads, whatever the worker's environment says.
+        cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
+        if cpus:
+            torch.set_num_threads(max(1, int(cpus)))
         self.embedder = load_embedder(model, precision=precision)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, Any]:
@@ -211,12 +219,16 @@ def build_with_ray(
         stage = time.perf_counter()
         # Materialised (and split into blocks for every worker) first: actors that hold every
         # CPU must never wait on upstream tasks that need a CPU to run (a deadlock otherwise).
-        texts = split.flat_map(_explode_texts).materialize()
-        texts = texts.repartition(max(workers, -(-texts.count() // TEXTS_PER_BATCH))).materialize()
+        # Sorted by length so each block holds texts of similar token counts: the embedder's
+        # equal-length batches then fill up even in small blocks.
+        texts = split.flat_map(_explode_texts).sort("chars").materialize()
+        # At least two blocks per worker, each handed to an idle actor (one in flight per actor):
+        # otherwise the first actor up takes every block while the others still load the model.
+        texts = texts.repartition(max(2 * workers, -(-texts.count() // TEXTS_PER_BATCH))).materialize()
         embedded = texts.map_batches(
             _EmbedActor,
-            batch_size=TEXTS_PER_BATCH,
-            compute=ray.data.ActorPoolStrategy(size=workers),
+            batch_size=None,  # a whole block per call: the embedder sorts it into length batches
+            compute=ray.data.ActorPoolStrategy(size=workers, max_tasks_in_flight_per_actor=1),
             num_cpus=max(1, int(ray.available_resources().get("CPU", workers)) // workers),
             fn_constructor_kwargs={"model": index_settings.model, "precision": index_settings.precision},
         )
