@@ -83,7 +83,10 @@ class DenseIndex:
 
     def extended(self, vectors: np.ndarray) -> "DenseIndex":
         """A copy with ``vectors`` appended as new rows (the original is left untouched)."""
-        index = _faiss().clone_index(self._index)
+        faiss = _faiss()
+        # Not clone_index: the clone of a memory-mapped index still views the file, and adding to
+        # it aborts the process. A serialised round trip always owns its memory.
+        index = faiss.deserialize_index(faiss.serialize_index(self._index))
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(vectors):
             index.add(vectors)
@@ -145,7 +148,9 @@ class DenseIndex:
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, mmap: bool = False) -> "DenseIndex":
         faiss = _faiss()
-        flags = faiss.IO_FLAG_MMAP if mmap else 0
+        # MMAP_IFC maps the vectors (and the HNSW graph) in place: measured RSS for a 200k HNSW
+        # index 24 MB instead of 348 MB with the older IO_FLAG_MMAP, which still copies HNSW.
+        flags = getattr(faiss, "IO_FLAG_MMAP_IFC", faiss.IO_FLAG_MMAP) if mmap else 0
         try:
             return cls(faiss.read_index(os.fspath(Path(path)), flags))
         except RuntimeError as exc:

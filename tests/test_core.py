@@ -161,3 +161,15 @@ def test_hnsw_index_grows_by_extension_and_rebuilds_on_removal(tiny_corpus, hash
     assert all(h.passage.title != "Cats" for h in reloaded.search("cats clowder", k=10))
     with pytest.raises(InputError, match="dense_index must be one of"):
         QA.build([tiny_corpus], embedder=hashing_embedder, dense_index="ivf")
+
+
+@pytest.mark.parametrize("dense_index", ["flat", "hnsw"])
+def test_a_memory_mapped_index_answers_and_takes_additions(tiny_corpus, hashing_embedder, tmp_path, dense_index):
+    built = QA.build([tiny_corpus], index_dir=tmp_path / "idx", embedder=hashing_embedder, dense_index=dense_index)
+    expected = [h.passage.id for h in built.search("active volcano in Sicily", k=5)]
+    mapped = QA.load(tmp_path / "idx", embedder=hashing_embedder, mmap=True)
+    assert [h.passage.id for h in mapped.search("active volcano in Sicily", k=5)] == expected
+    (tiny_corpus / "owls.txt").write_text("Owls hunt at night and can turn their heads far around.", encoding="utf-8")
+    mapped.add([tiny_corpus])
+    assert mapped.search("owls hunting at night", k=1)[0].passage.title == "owls"
+    assert QA.load(tmp_path / "idx", embedder=hashing_embedder).search("owls hunting at night", k=1)[0].passage.title == "owls"

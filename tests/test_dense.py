@@ -6,7 +6,7 @@ from qa.dense import DenseIndex
 from qa.errors import IndexFormatError
 
 
-def test_faiss_search_equals_brute_force_numpy():
+def test_exact_search_equals_a_brute_force_argsort():
     rng = np.random.default_rng(0)
     vectors = normalise_rows(rng.normal(size=(2000, 48)))
     queries = normalise_rows(rng.normal(size=(25, 48)))
@@ -82,3 +82,23 @@ def test_auto_kind_by_size():
     assert resolve_kind("flat", 10**7) == "flat"
     with pytest.raises(ValueError):
         resolve_kind("ivf", 10)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_memory_mapped_index_searches_alike_and_extends_without_touching_its_file(tmp_path, kind):
+    rng = np.random.default_rng(3)
+    vectors = normalise_rows(rng.normal(size=(1500, 32)))
+    built = DenseIndex.build(vectors, kind=kind)
+    path = tmp_path / "dense.faiss"
+    built.save(path)
+    before = path.read_bytes()
+    mapped = DenseIndex.load(path, mmap=True)
+    assert mapped.kind == kind
+    queries = vectors[:20]
+    for got, expected in zip(mapped.search(queries, 10)[1], built.search(queries, 10)[1]):
+        assert got.tolist() == expected.tolist()
+    # Adding to a mapped index must copy it first: FAISS aborts the process on a write to a view.
+    grown = mapped.extended(vectors[:5] * -1)
+    assert len(grown) == 1505 and len(mapped) == 1500
+    assert grown.search(-vectors[:1], 1)[1][0].tolist() == [1500]
+    assert path.read_bytes() == before
