@@ -98,3 +98,33 @@ def test_ray_build_matches_the_local_build(tmp_path):
         got = reopened.search(question, k=10)
         assert [h.passage.id for h in got] == [h.passage.id for h in expected], question
         assert max(abs(a.score - b.score) for a, b in zip(got, expected)) <= 1e-5, question
+
+
+def test_texts_to_embed_are_exactly_what_an_index_embeds(tmp_path, hashing_embedder):
+    from qa import QA
+    from qa.core import texts_to_embed
+    from qa.loaders import load_documents
+    from qa.types import content_hash
+
+    qa = QA.build([SEED_DOC], index_dir=tmp_path / "index", embedder=hashing_embedder)
+    texts = texts_to_embed(load_documents([SEED_DOC]).documents, qa.settings)
+    keys = {content_hash(t) for t in texts}
+    assert len(keys) == len(texts)  # each text once
+    assert set(qa._contents.embed_keys) <= keys
+    assert len(texts) == len(set(qa._contents.embed_keys)) + qa.last_report.sentences_embedded
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_cli_index_with_ray(tmp_path, capsys):
+    pytest.importorskip("ray")
+    from qa import QA
+    from qa.cli import main
+
+    assert main(["index", str(SEED_DOC), "--index", str(tmp_path / "i"), "--ray", "--workers", "1", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "added 1" in out and "embed" in out and "merge" in out
+    assert len(QA.load(tmp_path / "i")) > 0
+    assert main(["index", str(SEED_DOC), "--index", str(tmp_path / "i"), "--ray"]) == 2
+    assert "--rebuild" in capsys.readouterr().err
