@@ -152,18 +152,18 @@ class SentenceTransformerEmbedder:
             self._dim = int(dim)
         return self._dim
 
-    def _encode(self, texts: Sequence[str], *, query: bool, show_progress: bool = False) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], *, query: bool) -> np.ndarray:
         import torch
 
         encode = self.model.encode_query if query else self.model.encode_document
         with torch.inference_mode():
             if self.precision == "bf16":
                 with torch.autocast("cpu", dtype=torch.bfloat16):
-                    vectors = encode(list(texts), batch_size=self.batch_size, show_progress_bar=show_progress,
+                    vectors = encode(list(texts), batch_size=self.batch_size, show_progress_bar=False,
                                      convert_to_numpy=False, convert_to_tensor=True)
                 vectors = vectors.float().cpu().numpy()
             else:
-                vectors = encode(list(texts), batch_size=self.batch_size, show_progress_bar=show_progress,
+                vectors = encode(list(texts), batch_size=self.batch_size, show_progress_bar=False,
                                  convert_to_numpy=True)
         return normalise_rows(vectors)
 
