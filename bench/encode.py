@@ -48,7 +48,7 @@ def main() -> None:
         "bf16 autocast (ours)": SentenceTransformerEmbedder(precision="bf16").embed_documents,
     }
     try:
-        from embeddings.onnx_int8 import OnnxInt8Embedder
+        from embeddings.onnx_runtime import OnnxInt8Embedder
 
         paths["int8 ONNX Runtime (ours)"] = OnnxInt8Embedder().embed_documents
     except Exception as exc:  # the optional extra may be missing

@@ -27,7 +27,7 @@ def load_embedder(name: str = DEFAULT_MODEL, *, precision: str | None = "auto", 
         return HashingEmbedder(dim=int(name[len("hashing-"):]))
     precision = resolve_precision(precision)
     if precision == "int8":
-        from .onnx_int8 import OnnxInt8Embedder
+        from .onnx_runtime import OnnxInt8Embedder
 
         return OnnxInt8Embedder(name, batch_size=batch_size)
     return SentenceTransformerEmbedder(name, precision=precision, batch_size=batch_size)

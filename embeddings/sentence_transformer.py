@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -20,7 +21,9 @@ def _errors():
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
-PRECISIONS = ("fp32", "bf16", "int8")  # int8 runs through embeddings.onnx_int8
+PRECISIONS = ("fp32", "bf16", "int8")  # int8 runs through embeddings.onnx_runtime
+QUERY_BACKENDS = ("auto", "onnx", "torch")
+log = logging.getLogger(__name__)
 
 
 def resolve_model_path(name: str) -> str:
@@ -80,6 +83,12 @@ class SentenceTransformerEmbedder:
 
     The model is loaded on first use, once, and shared by all threads.
 
+    Documents go through torch in ``precision``. Questions go through the model's fp32 ONNX
+    export (:class:`~embeddings.onnx_runtime.OnnxQueryEncoder`) when ``query_backend`` is
+    ``"auto"`` (the default) or ``"onnx"``: the same vectors ~3x sooner, and a process that only
+    answers questions never imports torch. ``"auto"`` falls back to torch (with a warning) for
+    models the export does not support; ``"torch"`` always uses torch.
+
     >>> e = SentenceTransformerEmbedder()            # the bundled all-MiniLM-L6-v2
     >>> e.embed_query("What is NATO?").shape         # doctest: +SKIP
     (384,)
@@ -92,6 +101,7 @@ class SentenceTransformerEmbedder:
         precision: str = "fp32",
         batch_size: int = 64,
         device: str = "cpu",
+        query_backend: str = "auto",
     ) -> None:
         if precision not in ("fp32", "bf16"):
             raise _errors().InputError(
@@ -99,6 +109,10 @@ class SentenceTransformerEmbedder:
             )
         if batch_size < 1:
             raise _errors().InputError(f"batch_size must be >= 1, got {batch_size!r}")
+        if query_backend not in QUERY_BACKENDS:
+            raise _errors().InputError(f"query_backend must be one of {QUERY_BACKENDS}, got {query_backend!r}")
+        self.query_backend = query_backend
+        self._query_encoder: Any = None  # OnnxQueryEncoder, or False once it proved unusable
         self.name = model
         self.precision = precision
         self.batch_size = batch_size
@@ -145,6 +159,8 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
+        if self._dim is None and self._model is None and self.query_encoder is not None:
+            self._dim = self.query_encoder.dim  # without loading torch
         if self._dim is None:
             dim = self.model.get_embedding_dimension()
             if dim is None:  # some models only know after a forward pass
@@ -215,10 +231,36 @@ class SentenceTransformerEmbedder:
                 start = end
         return batches
 
+    @property
+    def query_encoder(self) -> Any:
+        """The ONNX encoder used for questions, or None when questions go through torch."""
+        if self._query_encoder is None:
+            with self._lock:
+                if self._query_encoder is None:
+                    self._query_encoder = self._open_query_encoder()
+        return self._query_encoder or None
+
+    def _open_query_encoder(self) -> Any:
+        if self.query_backend == "torch" or self.device != "cpu":
+            return False
+        from .onnx_runtime import OnnxQueryEncoder
+
+        encoder = OnnxQueryEncoder(self.name)
+        try:
+            encoder.load()
+        except Exception as exc:  # any failure of the export only costs speed under "auto"
+            if self.query_backend == "onnx":
+                raise
+            log.warning("questions will be encoded with torch, not ONNX Runtime (%s: %s)", type(exc).__name__, exc)
+            return False
+        return encoder
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.query_encoder is not None:
+            return self.query_encoder.encode(list(texts))
         return self._encode(texts, query=True)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._encode([text], query=True)[0]
+        return self.embed_queries([text])[0]

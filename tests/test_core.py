@@ -173,3 +173,22 @@ def test_a_memory_mapped_index_answers_and_takes_additions(tiny_corpus, hashing_
     mapped.add([tiny_corpus])
     assert mapped.search("owls hunting at night", k=1)[0].passage.title == "owls"
     assert QA.load(tmp_path / "idx", embedder=hashing_embedder).search("owls hunting at night", k=1)[0].passage.title == "owls"
+
+
+def test_answering_from_a_saved_index_does_not_import_torch(seed_index):
+    """Questions are encoded by the ONNX export, so a process that only answers starts fast."""
+    import subprocess
+    import sys
+
+    from embeddings.onnx_runtime import OnnxQueryEncoder
+
+    OnnxQueryEncoder().load()  # made once per machine (that step needs torch)
+    script = (
+        "import sys\n"
+        "from qa import QA\n"
+        f"answer = QA.load({str(seed_index)!r}, mmap=True).ask('Which countries joined the statement?')\n"
+        "assert answer.citations, answer\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip() == "[]"

@@ -68,3 +68,78 @@ def test_precision_is_checked():
     with pytest.raises(InputError, match="int8 is embeddings.OnnxInt8Embedder"):
         SentenceTransformerEmbedder(precision="int8")
     assert resolve_precision("auto") in ("fp32", "bf16")
+
+
+QUESTIONS = [
+    "What is NATO?",
+    "How do I make a Python script executable on Unix, with a shebang line at the top of the file?",
+    "Why?",
+    "Which ministers condemned the launches and what did they call for?",
+]
+
+
+def test_onnx_question_vectors_are_the_torch_ones():
+    from embeddings import SentenceTransformerEmbedder
+    from embeddings.onnx_runtime import OnnxQueryEncoder
+
+    torch_vectors = SentenceTransformerEmbedder(precision="fp32", query_backend="torch").embed_queries(QUESTIONS)
+    encoder = OnnxQueryEncoder()
+    together = encoder.encode(QUESTIONS)  # one padded batch: the attention mask must hide padding
+    alone = np.stack([encoder.encode([q])[0] for q in QUESTIONS])
+    assert together.shape == (len(QUESTIONS), 384) and together.dtype == np.float32
+    assert np.abs(together - torch_vectors).max() < 1e-5
+    assert np.abs(together - alone).max() < 1e-5
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+def test_questions_go_through_onnx_unless_torch_is_asked_for(real_embedder):
+    from embeddings import SentenceTransformerEmbedder
+    from qa.errors import InputError
+
+    assert real_embedder.query_encoder is not None
+    assert SentenceTransformerEmbedder(query_backend="torch").query_encoder is None
+    question = real_embedder.embed_query(QUESTIONS[0])
+    assert np.allclose(question, real_embedder.query_encoder.encode([QUESTIONS[0]])[0])
+    with pytest.raises(InputError, match="query_backend must be one of"):
+        SentenceTransformerEmbedder(query_backend="gpu")
+
+
+@pytest.fixture(scope="module")
+def cls_pooling_model(tmp_path_factory):
+    """A sentence-transformers model the ONNX export does not support (CLS pooling)."""
+    from sentence_transformers import SentenceTransformer, models
+
+    from embeddings import resolve_model_path
+
+    bundled = SentenceTransformer(resolve_model_path("all-MiniLM-L6-v2"), device="cpu", local_files_only=True)
+    model = SentenceTransformer(modules=[bundled[0], models.Pooling(384, pooling_mode="cls")], device="cpu")
+    target = tmp_path_factory.mktemp("cls-model")
+    model.save(str(target))
+    return target
+
+
+def test_a_model_the_export_cannot_take_falls_back_to_torch(cls_pooling_model, tmp_path, monkeypatch, caplog):
+    from embeddings import SentenceTransformerEmbedder
+    from qa.errors import InputError
+
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    with caplog.at_level("WARNING"):
+        embedder = SentenceTransformerEmbedder(str(cls_pooling_model), precision="fp32")
+        vector = embedder.embed_query(QUESTIONS[0])
+    assert embedder.query_encoder is None
+    assert "encoded with torch" in caplog.text and "mean pooling" in caplog.text
+    assert np.allclose(vector, embedder.embed_documents([QUESTIONS[0]])[0], atol=1e-5)
+    with pytest.raises(InputError, match="mean pooling"):
+        SentenceTransformerEmbedder(str(cls_pooling_model), query_backend="onnx").embed_query(QUESTIONS[0])
+
+
+def test_an_interrupted_export_is_redone(tmp_path, monkeypatch):
+    from embeddings.onnx_runtime import OnnxQueryEncoder, export_dir
+
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    partial = export_dir()
+    partial.mkdir(parents=True)
+    (partial / "model-fp32.onnx").write_bytes(b"half a file")  # no export.json: never finished
+    vector = OnnxQueryEncoder().encode([QUESTIONS[0]])
+    assert (partial / "export.json").exists()
+    assert vector.shape == (1, 384)
