@@ -20,6 +20,7 @@ import textwrap
 from pathlib import Path
 from typing import Any, Sequence
 
+from .dense import DENSE_KINDS
 from .errors import QAError
 
 EXIT_USER_ERROR = 2
@@ -74,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--no-align-blocks", action="store_true", help="plain sliding windows, not started at paragraph starts")
     index.add_argument("--bm25-k1", type=float, default=None, help="BM25 term-frequency saturation (default 0.9)")
     index.add_argument("--bm25-b", type=float, default=None, help="BM25 length normalisation (default 0.4)")
-    index.add_argument("--dense-index", choices=("auto", "flat", "hnsw"), default=None, help="exact (flat) or HNSW vector search; auto picks by size")
+    index.add_argument("--dense-index", choices=DENSE_KINDS, default=None,
+                       help="exact (flat), HNSW, or HNSW over 8-bit codes re-ranked with exact vectors (hnsw-sq8, "
+                       "least memory); auto picks by size")
     index.add_argument("--precision", choices=("fp32", "bf16", "int8"), default=None, help="embedding precision (default: the measured best, see README)")
     index.add_argument("--rebuild", action="store_true", help="replace the index instead of updating it")
     index.add_argument("--max-file-mb", type=float, default=None, help="skip files larger than this")

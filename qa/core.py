@@ -448,7 +448,7 @@ class QA:
             np.stack([passage_vectors.vectors[k] for k in new_keys]) if new_keys else np.zeros((0, settings.dim), dtype=np.float32)
         )
         kind = resolve_kind(settings.dense_index, len(passages))
-        if len(keep_rows) == len(old.passages) and old.dense.kind == kind == "hnsw":
+        if len(keep_rows) == len(old.passages) and old.dense.kind == kind and kind != "flat":
             dense = old.dense.extended(added_vectors)  # nothing removed: extend the graph, no rebuild
         else:
             vectors = np.concatenate([old_vectors[keep_rows], added_vectors]).astype(np.float32, copy=False)

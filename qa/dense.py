@@ -3,6 +3,12 @@
 Small indexes are searched exactly (FAISS's flat buffer, scored with numpy); past
 :data:`HNSW_THRESHOLD` passages an HNSW graph answers in about a millisecond with recall@10 of
 0.98-0.99 against exact search at 100k-1M passages (bench/scale.py).
+
+``hnsw-sq8`` keeps the graph over 8-bit codes (384 bytes a vector instead of 1,536) and the exact
+vectors in float16 in a separate, memory-mapped file: the graph finds twice the candidates asked
+for and the exact vectors re-rank them, so scores are exact and only the candidates' rows are
+read from disk.
+
 HNSW cannot delete in FAISS: a write that removes passages rebuilds the graph, a write that only
 adds extends a copy of it.
 """
@@ -25,12 +31,15 @@ def _faiss():
     return faiss
 
 
-DENSE_KINDS = ("auto", "flat", "hnsw")
+DENSE_KINDS = ("auto", "flat", "hnsw", "hnsw-sq8")
 # Exact search is fast enough below this size (a few ms per query) and needs no build time.
 HNSW_THRESHOLD = 50_000
 HNSW_M = 32  # graph degree: 32 neighbours keeps recall@10 high for 384-d sentence embeddings
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 1024  # explored per query: recall@10 vs exact .98 at 1M, .99 at 100k, ~1.3 ms (bench/scale.py)
+# Over 8-bit codes the graph walk needs twice that for the same recall (at 1M: .967 with 1024,
+# .980 with 2048, ~3 ms with the re-rank; fetching more candidates to re-rank did not help).
+HNSW_SQ8_EF_SEARCH = 2048
 
 
 def resolve_kind(kind: str, size: int) -> str:
@@ -55,8 +64,9 @@ class DenseIndex:
     ([1, 0], 1.0)
     """
 
-    def __init__(self, index) -> None:
+    def __init__(self, index, *, exact: np.ndarray | None = None) -> None:
         self._index = index
+        self._exact = exact  # float16 [n, dim] next to an 8-bit graph, else None
         self._flat_view: np.ndarray | None = None
 
     @classmethod
@@ -67,18 +77,28 @@ class DenseIndex:
         if vectors.ndim != 2:
             vectors = vectors.reshape(0, dim or 0)
         d = vectors.shape[1] if vectors.size or dim is None else dim
-        if resolve_kind(kind, len(vectors)) == "hnsw":
+        resolved = resolve_kind(kind, len(vectors))
+        exact = None
+        if resolved == "hnsw":
             index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-            index.hnsw.efSearch = HNSW_EF_SEARCH
+        elif resolved == "hnsw-sq8":
+            index = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+            if len(vectors):
+                index.train(vectors)  # the per-dimension ranges of the 8-bit codes
+            exact = vectors.astype(np.float16)
         else:
             index = faiss.IndexFlatIP(d)
+        if hasattr(index, "hnsw"):
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+            index.hnsw.efSearch = HNSW_EF_SEARCH
         if len(vectors):
             index.add(vectors)
-        return cls(index)
+        return cls(index, exact=exact)
 
     @property
     def kind(self) -> str:
+        if self._exact is not None:
+            return "hnsw-sq8"
         return "hnsw" if hasattr(self._index, "hnsw") else "flat"
 
     def extended(self, vectors: np.ndarray) -> "DenseIndex":
@@ -89,8 +109,9 @@ class DenseIndex:
         index = faiss.deserialize_index(faiss.serialize_index(self._index))
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(vectors):
-            index.add(vectors)
-        return DenseIndex(index)
+            index.add(vectors)  # an 8-bit graph keeps the ranges it was trained with
+        exact = None if self._exact is None else np.concatenate([self._exact, vectors.astype(np.float16)])
+        return DenseIndex(index, exact=exact)
 
     @property
     def dim(self) -> int:
@@ -106,13 +127,25 @@ class DenseIndex:
         if k <= 0:
             empty = [np.zeros(0, dtype=np.float32) for _ in queries]
             return empty, [np.zeros(0, dtype=np.int64) for _ in queries]
-        if self.kind == "hnsw":
-            faiss = _faiss()
-            params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, k))
-            scores, rows = self._index.search(queries, k, params=params)
-            keep = rows >= 0
-            return [s[m] for s, m in zip(scores, keep)], [r[m] for r, m in zip(rows, keep)]
-        return self._exact_search(queries, k)
+        if self.kind == "flat":
+            return self._exact_search(queries, k)
+        faiss = _faiss()
+        fetch = k if self._exact is None else min(len(self), 2 * k)
+        ef = HNSW_EF_SEARCH if self._exact is None else HNSW_SQ8_EF_SEARCH
+        params = faiss.SearchParametersHNSW(efSearch=max(ef, fetch))
+        scores, rows = self._index.search(queries, fetch, params=params)
+        keep = rows >= 0
+        scores, rows = [s[m] for s, m in zip(scores, keep)], [r[m] for r, m in zip(rows, keep)]
+        if self._exact is not None:
+            scores, rows = zip(*(self._rerank(q, r, k) for q, r in zip(queries, rows)))
+        return list(scores), list(rows)
+
+    def _rerank(self, query: np.ndarray, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` of ``rows`` by exact inner product (ties by row, as FAISS orders them)."""
+        rows = np.sort(rows)  # reads the memory-mapped file in order
+        exact = self.vectors_of(rows) @ query
+        order = np.lexsort((rows, -exact))[:k]
+        return exact[order].astype(np.float32), rows[order].astype(np.int64)
 
     def _exact_search(self, queries: np.ndarray, k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         # A numpy matmul over FAISS's own vector buffer (no copy): for one query at a time it is
@@ -140,16 +173,27 @@ class DenseIndex:
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._exact is not None:
+            return self._exact[rows].astype(np.float32)
         return self._index.reconstruct_batch(rows)
 
     def vectors(self) -> np.ndarray:
         """All stored vectors, ``float32 [len(self), dim]``."""
         if not len(self):
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._exact is not None:
+            return np.asarray(self._exact, dtype=np.float32)
         return self._index.reconstruct_n(0, len(self))
+
+    @staticmethod
+    def exact_vectors_path(path: str | os.PathLike[str]) -> Path:
+        """Where the float16 vectors of an ``hnsw-sq8`` index saved at ``path`` live."""
+        return Path(path).with_name(Path(path).stem + "_vectors.npy")
 
     def save(self, path: str | os.PathLike[str]) -> None:
         _faiss().write_index(self._index, os.fspath(path))
+        if self._exact is not None:
+            np.save(self.exact_vectors_path(path), np.ascontiguousarray(self._exact), allow_pickle=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, mmap: bool = False) -> "DenseIndex":
@@ -157,10 +201,23 @@ class DenseIndex:
         # MMAP_IFC maps the vectors (and the HNSW graph) in place: measured RSS for a 200k HNSW
         # index 24 MB instead of 348 MB with the older IO_FLAG_MMAP, which still copies HNSW.
         flags = getattr(faiss, "IO_FLAG_MMAP_IFC", faiss.IO_FLAG_MMAP) if mmap else 0
+        rebuild = "rebuild it with: qa index PATH... --index DIR --rebuild"
         try:
-            return cls(faiss.read_index(os.fspath(Path(path)), flags))
+            index = faiss.read_index(os.fspath(Path(path)), flags)
         except RuntimeError as exc:
             raise IndexFormatError(
-                f"the vector index {str(path)!r} is corrupt or unreadable ({str(exc).splitlines()[0]}); "
-                "rebuild it with: qa index PATH... --index DIR --rebuild"
+                f"the vector index {str(path)!r} is corrupt or unreadable ({str(exc).splitlines()[0]}); {rebuild}"
             ) from exc
+        if not isinstance(index, faiss.IndexHNSWSQ):
+            return cls(index)
+        exact_path = cls.exact_vectors_path(path)
+        try:
+            exact = np.load(exact_path, mmap_mode="r" if mmap else None, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise IndexFormatError(f"the exact vectors {str(exact_path)!r} are missing or unreadable ({exc}); {rebuild}") from exc
+        if exact.dtype != np.float16 or exact.shape != (index.ntotal, index.d):
+            raise IndexFormatError(
+                f"the exact vectors {str(exact_path)!r} are {exact.dtype} {exact.shape}, expected float16 "
+                f"({index.ntotal}, {index.d}); {rebuild}"
+            )
+        return cls(index, exact=exact)

@@ -17,6 +17,33 @@ BM25_K1 = 0.9
 BM25_B = 0.4
 
 
+def top_k_positive(scores: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the ``k`` highest positive ``scores``, best first (ties by row).
+
+    Exact, and fast on large arrays: the k-th best of an evenly strided sample can only be lower
+    than the k-th best of all, so rows below it are dropped by one vectorised comparison before
+    the partial sort. At 1M passages this took the top 100 in ~1 ms instead of 5.6 ms, where
+    common question words match half of all passages (bench/scale.py).
+
+    >>> top_k_positive(np.array([0.0, 2.0, 1.0, 2.0, 0.5]), 3).tolist()
+    [1, 3, 2]
+    """
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    rows = None
+    stride = len(scores) // (64 * k)  # a sample of ~64 k: its k-th best is close to the true one
+    if stride >= 2:
+        sample = scores[::stride]
+        floor = np.partition(sample, len(sample) - k)[len(sample) - k]
+        if floor > 0:
+            rows = np.flatnonzero(scores >= floor)
+    if rows is None:
+        rows = np.flatnonzero(scores > 0)
+    if len(rows) > k:
+        rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+    return rows[np.lexsort((rows, -scores[rows]))].astype(np.int64)
+
+
 def _bm25s():
     try:
         import bm25s
@@ -101,11 +128,8 @@ class LexicalIndex:
             scores = self.scores(terms)
         if scores is None or k <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
-        positive = np.flatnonzero(scores > 0)
-        if len(positive) > k:
-            positive = positive[np.argpartition(-scores[positive], k - 1)[:k]]
-        order = positive[np.lexsort((positive, -scores[positive]))]
-        return scores[order].astype(np.float32), order.astype(np.int64)
+        order = top_k_positive(scores, k)
+        return scores[order].astype(np.float32), order
 
     def save(self, directory: str | os.PathLike[str]) -> None:
         os.makedirs(directory, exist_ok=True)

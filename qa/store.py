@@ -66,7 +66,7 @@ class IndexSettings:
     precision: str = "fp32"
     bm25_k1: float = BM25_K1
     bm25_b: float = BM25_B
-    dense_index: str = "auto"  # flat, hnsw, or auto (by size: qa.dense.HNSW_THRESHOLD)
+    dense_index: str = "auto"  # flat, hnsw, hnsw-sq8, or auto (by size: qa.dense.HNSW_THRESHOLD)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,7 +1,9 @@
+import numpy as np
 import pytest
 
 from qa import QA, Answer, Hit, InputError
 from qa.loaders import source_name
+from qa.retrieval import passage_index_text
 
 
 @pytest.fixture
@@ -148,22 +150,26 @@ def test_concurrent_searches_during_add(qa, tiny_corpus):
     assert not errors
 
 
-def test_hnsw_index_grows_by_extension_and_rebuilds_on_removal(tiny_corpus, hashing_embedder, tmp_path):
-    qa = QA.build([tiny_corpus], index_dir=tmp_path / "idx", embedder=hashing_embedder, dense_index="hnsw")
-    assert qa._contents.dense.kind == "hnsw"
+@pytest.mark.parametrize("kind", ["hnsw", "hnsw-sq8"])
+def test_hnsw_index_grows_by_extension_and_rebuilds_on_removal(tiny_corpus, hashing_embedder, tmp_path, kind):
+    qa = QA.build([tiny_corpus], index_dir=tmp_path / "idx", embedder=hashing_embedder, dense_index=kind)
+    assert qa._contents.dense.kind == kind
     (tiny_corpus / "owls.txt").write_text("Owls hunt at night and can turn their heads far around.", encoding="utf-8")
     qa.add([tiny_corpus])
     assert qa.search("owls hunting at night", k=1)[0].passage.title == "owls"
     qa.remove(tiny_corpus / "cats.txt")
     reloaded = QA.load(qa.index_dir, embedder=hashing_embedder)
-    assert reloaded._contents.dense.kind == "hnsw"
+    assert reloaded._contents.dense.kind == kind
     assert len(reloaded._contents.dense) == len(reloaded.passages)
+    # Vectors kept across the rebuild are the stored ones, not a decoding of 8-bit codes.
+    texts = [passage_index_text(p, context=reloaded.settings.context) for p in reloaded.passages]
+    np.testing.assert_allclose(reloaded._contents.dense.vectors(), hashing_embedder.embed_documents(texts), atol=1e-3)
     assert all(h.passage.title != "Cats" for h in reloaded.search("cats clowder", k=10))
     with pytest.raises(InputError, match="dense_index must be one of"):
         QA.build([tiny_corpus], embedder=hashing_embedder, dense_index="ivf")
 
 
-@pytest.mark.parametrize("dense_index", ["flat", "hnsw"])
+@pytest.mark.parametrize("dense_index", ["flat", "hnsw", "hnsw-sq8"])
 def test_a_memory_mapped_index_answers_and_takes_additions(tiny_corpus, hashing_embedder, tmp_path, dense_index):
     built = QA.build([tiny_corpus], index_dir=tmp_path / "idx", embedder=hashing_embedder, dense_index=dense_index)
     expected = [h.passage.id for h in built.search("active volcano in Sicily", k=5)]

@@ -66,7 +66,7 @@ def test_extended_copy_leaves_the_original_alone():
     rng = np.random.default_rng(2)
     base = normalise_rows(rng.normal(size=(200, 16)))
     more = normalise_rows(rng.normal(size=(20, 16)))
-    for kind in ("flat", "hnsw"):
+    for kind in ("flat", "hnsw", "hnsw-sq8"):
         index = DenseIndex.build(base, kind=kind)
         bigger = index.extended(more)
         assert len(index) == 200 and len(bigger) == 220 and bigger.kind == kind
@@ -84,7 +84,7 @@ def test_auto_kind_by_size():
         resolve_kind("ivf", 10)
 
 
-@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "hnsw-sq8"])
 def test_memory_mapped_index_searches_alike_and_extends_without_touching_its_file(tmp_path, kind):
     rng = np.random.default_rng(3)
     vectors = normalise_rows(rng.normal(size=(1500, 32)))
@@ -102,3 +102,45 @@ def test_memory_mapped_index_searches_alike_and_extends_without_touching_its_fil
     assert len(grown) == 1505 and len(mapped) == 1500
     assert grown.search(-vectors[:1], 1)[1][0].tolist() == [1500]
     assert path.read_bytes() == before
+    if kind == "hnsw-sq8":
+        np.testing.assert_allclose(grown.vectors_of([1500]), -vectors[:1], atol=1e-3)
+
+
+def clustered(seed: int, n: int, dim: int = 32):
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(50, dim))
+    vectors = normalise_rows(centers[rng.integers(0, 50, n)] + 0.3 * rng.normal(size=(n, dim)))
+    queries = normalise_rows(centers[rng.integers(0, 50, 50)] + 0.3 * rng.normal(size=(50, dim)))
+    return vectors, queries
+
+
+def test_sq8_graph_reranks_with_exact_vectors():
+    vectors, queries = clustered(6, 5000)
+    index = DenseIndex.build(vectors, kind="hnsw-sq8")
+    assert index.kind == "hnsw-sq8"
+    scores, rows = index.search(queries, k=10)
+    brute = queries @ vectors.T
+    exact_rows = [np.argsort(-b, kind="stable")[:10] for b in brute]
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact_rows, rows)])
+    assert recall >= 0.95
+    for q in range(len(queries)):
+        # Scores come from the float16 copy of the vectors, not the 8-bit codes: near-exact and
+        # in descending order.
+        np.testing.assert_allclose(scores[q], brute[q][rows[q]], atol=2e-3)
+        assert np.all(np.diff(scores[q]) <= 0)
+    np.testing.assert_allclose(index.vectors(), vectors, atol=1e-3)
+
+
+def test_sq8_exact_vectors_are_checked_on_load(tmp_path):
+    vectors, _ = clustered(7, 300)
+    path = tmp_path / "dense.faiss"
+    DenseIndex.build(vectors, kind="hnsw-sq8").save(path)
+    exact = DenseIndex.exact_vectors_path(path)
+    assert exact.name == "dense_vectors.npy" and exact.exists()
+    assert DenseIndex.load(path).kind == "hnsw-sq8"
+    np.save(exact, np.zeros((10, 32), dtype=np.float16))
+    with pytest.raises(IndexFormatError, match=r"expected float16 \(300, 32\)"):
+        DenseIndex.load(path)
+    exact.unlink()
+    with pytest.raises(IndexFormatError, match="missing or unreadable"):
+        DenseIndex.load(path)

@@ -67,3 +67,24 @@ def test_save_load_round_trip(tmp_path):
         a, b = index.search(query, 5), loaded.search(query, 5)
         assert a[1].tolist() == b[1].tolist()
         np.testing.assert_allclose(a[0], b[0])
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("k", [1, 10, 100])
+def test_top_k_positive_equals_a_full_sort(seed, k):
+    from qa.lexical import top_k_positive
+
+    rng = np.random.default_rng(seed)
+    n = 60_000  # the sampled floor applies: stride n // (64 k) >= 2 up to k = 100
+    scores = np.where(rng.random(n) < 0.6, 0.0, rng.random(n) * 10)
+    scores[rng.integers(0, n, 50)] = 9.99  # ties near the top
+    got = top_k_positive(scores, k)
+    expected = sorted(np.flatnonzero(scores > 0), key=lambda r: (-scores[r], r))[:k]
+    np.testing.assert_array_equal(scores[got], scores[expected])  # same scores, best first
+    assert len(set(got.tolist())) == len(got) and np.all(scores[got] > 0)
+    assert all(
+        a < b for a, b, sa, sb in zip(got, got[1:], scores[got], scores[got][1:]) if sa == sb
+    )  # ties by row
+    sparse = np.zeros(n)
+    sparse[[5, 70, 900]] = [1.0, 3.0, 2.0]  # fewer positives than the sample needs
+    assert top_k_positive(sparse, k).tolist() == [70, 900, 5][:k]
