@@ -4,10 +4,10 @@ Small indexes are searched exactly (FAISS's flat buffer, scored with numpy); pas
 :data:`HNSW_THRESHOLD` passages an HNSW graph answers in about a millisecond with recall@10 of
 0.98-0.99 against exact search at 100k-1M passages (bench/scale.py).
 
-``hnsw-sq8`` keeps the graph over 8-bit codes (384 bytes a vector instead of 1,536) and the exact
-vectors in float16 in a separate, memory-mapped file: the graph finds twice the candidates asked
-for and the exact vectors re-rank them, so scores are exact and only the candidates' rows are
-read from disk.
+From :data:`HNSW_SQ8_THRESHOLD` passages (or with ``hnsw-sq8``) the graph is built over 8-bit
+codes (384 bytes a vector instead of 1,536) and the vectors are kept in float16 in a separate,
+memory-mapped file: the graph finds twice the candidates asked for and the float16 vectors
+re-rank them, so scores are (near-)exact and only the candidates' rows are read from disk.
 
 HNSW cannot delete in FAISS: a write that removes passages rebuilds the graph, a write that only
 adds extends a copy of it.
@@ -40,13 +40,20 @@ HNSW_EF_SEARCH = 1024  # explored per query: recall@10 vs exact .98 at 1M, .99 a
 # Over 8-bit codes the graph walk needs twice that for the same recall (at 1M: .967 with 1024,
 # .980 with 2048, ~3 ms with the re-rank; fetching more candidates to re-rank did not help).
 HNSW_SQ8_EF_SEARCH = 2048
+# From here the float graph would hold ~0.9 GB in memory (1,808 bytes a passage); the 8-bit one
+# keeps 656 bytes resident, its float16 re-rank vectors stay on disk, and at 1M it measured the
+# same recall@10 (.980) at ~1.5 ms more per question (bench/scale.py).
+HNSW_SQ8_THRESHOLD = 500_000
 
 
 def resolve_kind(kind: str, size: int) -> str:
-    """``auto`` -> ``flat`` below :data:`HNSW_THRESHOLD` vectors, ``hnsw`` from there on."""
+    """``auto`` -> ``flat`` below :data:`HNSW_THRESHOLD` vectors, ``hnsw`` from there on, and
+    ``hnsw-sq8`` from :data:`HNSW_SQ8_THRESHOLD`."""
     if kind not in DENSE_KINDS:
         raise ValueError(f"dense index kind must be one of {DENSE_KINDS}, got {kind!r}")
     if kind == "auto":
+        if size >= HNSW_SQ8_THRESHOLD:
+            return "hnsw-sq8"
         return "hnsw" if size >= HNSW_THRESHOLD else "flat"
     return kind
 

@@ -75,10 +75,13 @@ def test_extended_copy_leaves_the_original_alone():
 
 
 def test_auto_kind_by_size():
-    from qa.dense import HNSW_THRESHOLD, resolve_kind
+    from qa.dense import HNSW_SQ8_THRESHOLD, HNSW_THRESHOLD, resolve_kind
 
     assert resolve_kind("auto", HNSW_THRESHOLD - 1) == "flat"
     assert resolve_kind("auto", HNSW_THRESHOLD) == "hnsw"
+    assert resolve_kind("auto", HNSW_SQ8_THRESHOLD - 1) == "hnsw"
+    assert resolve_kind("auto", HNSW_SQ8_THRESHOLD) == "hnsw-sq8"
+    assert resolve_kind("hnsw", 10**7) == "hnsw"
     assert resolve_kind("flat", 10**7) == "flat"
     with pytest.raises(ValueError):
         resolve_kind("ivf", 10)
