@@ -39,10 +39,10 @@ HNSW_M = 32  # graph degree: 32 neighbours keeps recall@10 high for 384-d senten
 # recall@10 at efSearch 2048 rose from .973 to .987 for twice the graph build time (80 -> 158 s),
 # which is still well under 1 % of the time it takes to embed a million passages (bench/scale.py).
 HNSW_EF_CONSTRUCTION = 160
-HNSW_EF_SEARCH = 1024  # explored per query: recall@10 vs exact .98 at 1M, .99 at 100k, ~1.3 ms (bench/scale.py)
-# Over 8-bit codes the graph walk needs twice that for the same recall (at 1M, efConstruction 80:
-# .967 with 1024, .973-.980 with 2048, ~3 ms with the re-rank; re-ranking more candidates than
-# twice those asked for did not help).
+HNSW_EF_SEARCH = 1024  # explored per query: recall@10 vs exact .997 at 100k, .981 at 1M, ~1.8 ms (bench/scale.py)
+# Over 8-bit codes the graph walk needs twice that for the same recall: at 1M, re-ranked, .986
+# with efConstruction 160 and 2048, ~3.3 ms (with efConstruction 80: .967 at 1024, .973-.980 at
+# 2048); re-ranking more candidates than twice those asked for did not help.
 HNSW_SQ8_EF_SEARCH = 2048
 # From here the float graph would hold ~0.9 GB in memory (1,808 bytes a passage); the 8-bit one
 # keeps 656 bytes resident, its float16 re-rank vectors stay on disk, and at 1M it measured the
