@@ -115,10 +115,14 @@ class DenseIndex:
     def extended(self, vectors: np.ndarray) -> "DenseIndex":
         """A copy with ``vectors`` appended as new rows (the original is left untouched)."""
         faiss = _faiss()
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if self._exact is not None and len(vectors) > len(self):
+            # The 8-bit ranges were learnt from fewer vectors than are coming (or none: an empty
+            # index is untrained) and would clip the new ones: learn them again from all.
+            return DenseIndex.build(np.concatenate([self.vectors(), vectors]), dim=self.dim, kind="hnsw-sq8")
         # Not clone_index: the clone of a memory-mapped index still views the file, and adding to
         # it aborts the process. A serialised round trip always owns its memory.
         index = faiss.deserialize_index(faiss.serialize_index(self._index))
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(vectors):
             index.add(vectors)  # an 8-bit graph keeps the ranges it was trained with
         exact = None if self._exact is None else np.concatenate([self._exact, vectors.astype(np.float16)])

@@ -147,3 +147,15 @@ def test_sq8_exact_vectors_are_checked_on_load(tmp_path):
     exact.unlink()
     with pytest.raises(IndexFormatError, match="missing or unreadable"):
         DenseIndex.load(path)
+
+
+def test_an_sq8_index_learns_its_ranges_again_when_it_more_than_doubles():
+    vectors, queries = clustered(8, 400)
+    empty = DenseIndex.build(np.zeros((0, 32), dtype=np.float32), dim=32, kind="hnsw-sq8")
+    first = empty.extended(vectors[:100])  # an empty 8-bit index is untrained: FAISS refuses adds
+    assert first.kind == "hnsw-sq8" and len(first) == 100
+    grown = first.extended(vectors[100:])
+    assert len(grown) == 400
+    _, rows = grown.search(vectors[250:251], k=1)
+    assert rows[0].tolist() == [250]
+    np.testing.assert_allclose(grown.vectors(), vectors, atol=1e-3)
