@@ -198,9 +198,7 @@ class _OnnxModel:
                 from tokenizers import Tokenizer
             except ImportError as exc:
                 raise _errors().MissingDependencyError(f"ONNX encoding needs ONNX Runtime: {ONNX_INSTALL}") from exc
-            directory = export_dir(self.name)
-            if not (directory / "export.json").exists():
-                directory = export_onnx(self.name)
+            directory = export_onnx(self.name)  # returns at once when the export exists
             path = export_int8(self.name) if self.file == "model-int8.onnx" else directory / self.file
             meta = json.loads((directory / "export.json").read_text(encoding="utf-8"))
             if meta.get("format") != EXPORT_FORMAT:

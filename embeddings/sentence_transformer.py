@@ -159,8 +159,8 @@ class SentenceTransformerEmbedder:
 
     @property
     def dim(self) -> int:
-        if self._dim is None and self._model is None and self.query_encoder is not None:
-            self._dim = self.query_encoder.dim  # without loading torch
+        if self._dim is None and self._model is None and self._query_encoder:
+            self._dim = self._query_encoder.dim  # already open: no need to load torch
         if self._dim is None:
             dim = self.model.get_embedding_dimension()
             if dim is None:  # some models only know after a forward pass
@@ -256,10 +256,10 @@ class SentenceTransformerEmbedder:
         return encoder
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        if not len(texts):
-            return np.zeros((0, self.dim), dtype=np.float32)
         if self.query_encoder is not None:
             return self.query_encoder.encode(list(texts))
+        if not len(texts):
+            return np.zeros((0, self.dim), dtype=np.float32)
         return self._encode(texts, query=True)
 
     def embed_query(self, text: str) -> np.ndarray:

@@ -45,8 +45,8 @@ HNSW_EF_SEARCH = 1024  # explored per query: recall@10 vs exact .997 at 100k, .9
 # 2048); re-ranking more candidates than twice those asked for did not help.
 HNSW_SQ8_EF_SEARCH = 2048
 # From here the float graph would hold ~0.9 GB in memory (1,808 bytes a passage); the 8-bit one
-# keeps 656 bytes resident, its float16 re-rank vectors stay on disk, and at 1M it measured the
-# same recall@10 (.980) at ~1.5 ms more per question (bench/scale.py).
+# keeps 656 bytes resident, its float16 re-rank vectors stay on disk, and at 1M it measured
+# recall@10 .986 against the float graph's .981, at ~1.5 ms more per question (bench/scale.py).
 HNSW_SQ8_THRESHOLD = 500_000
 
 
@@ -165,7 +165,7 @@ class DenseIndex:
     def _exact_search(self, queries: np.ndarray, k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
         # A numpy matmul over FAISS's own vector buffer (no copy): for one query at a time it is
         # 2-3x faster than IndexFlatIP.search on this CPU (bench/scale.py), and it keeps FAISS's
-        # OpenMP threads from contending with torch's right after a query is encoded.
+        # OpenMP threads from contending with the question encoder's right after it ran.
         if self._flat_view is None:
             view = _faiss().rev_swig_ptr(self._index.get_xb(), len(self) * self.dim).reshape(len(self), self.dim)
             if view.ctypes.data % 64:
