@@ -22,13 +22,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import operator
 import os
 import platform
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from collections.abc import Sequence
+from typing import Any, Iterator, Mapping, overload
 
 import numpy as np
 
@@ -99,7 +101,7 @@ class IndexContents:
 
     settings: IndexSettings
     documents: dict[str, Document]  # by source, in insertion order
-    passages: list[Passage]
+    passages: Sequence[Passage]  # a list, or a PassageTable when loaded from disk
     embed_keys: list[str]  # hash of the exact text that was embedded for each passage
     dense: DenseIndex
     lexical: LexicalIndex
@@ -227,6 +229,66 @@ def _verify_files(data_dir: Path, files: Mapping[str, Any], *, mode: str, hint: 
                 raise IndexFormatError(f"the index file {str(path)!r} is corrupt (checksum mismatch); {hint}")
 
 
+class PassageTable(Sequence[Passage]):
+    """The passages of a loaded index, each made when it is read: the text is a slice of its
+    document's, so the table keeps ids and offsets rather than a Passage object and a copy of
+    the text per passage (at 1M passages that was most of the memory a loaded index took).
+
+    >>> doc = Document(id="d", source="a.txt", path="a.txt", title="A", text="One. Two.")
+    >>> table = PassageTable({"a.txt": doc}, ids=["p"], sources=["a.txt"], offsets=[(5, 9)], sections=[()], pages=[None])
+    >>> table[0].text, len(table)
+    ('Two.', 1)
+    """
+
+    def __init__(
+        self,
+        documents: Mapping[str, Document],
+        *,
+        ids: list[str],
+        sources: list[str],
+        offsets: Sequence[tuple[int, int]],
+        sections: list[tuple[str, ...]],
+        pages: list[int | None],
+    ) -> None:
+        self._documents = documents
+        self._ids = ids
+        self._sources = sources
+        self._offsets = np.asarray(offsets, dtype=np.int64).reshape(len(ids), 2)
+        self._sections = sections
+        self._pages = pages
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, row: int) -> Passage: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> list[Passage]: ...
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        row = operator.index(row)
+        if row < 0:
+            row += len(self)
+        if not 0 <= row < len(self):
+            raise IndexError(f"passage row {row} out of range 0..{len(self) - 1}")
+        doc = self._documents[self._sources[row]]
+        start, end = (int(x) for x in self._offsets[row])
+        return Passage(
+            id=self._ids[row],
+            doc_id=doc.id,
+            source=doc.source,
+            title=doc.title,
+            text=doc.text[start:end],
+            start=start,
+            end=end,
+            section=self._sections[row],
+            page=self._pages[row],
+        )
+
+
 def load_index(index_dir: str | os.PathLike[str], *, mmap: bool = False, verify: str = "auto") -> IndexContents:
     """Read an index directory, refusing anything inconsistent with a clear error.
 
@@ -254,30 +316,28 @@ def load_index(index_dir: str | os.PathLike[str], *, mmap: bool = False, verify:
             for line in fh:
                 doc = Document.from_dict(json.loads(line))
                 documents[doc.source] = doc
-        by_id_source = {doc.source: doc for doc in documents.values()}
-        passages: list[Passage] = []
+        ids: list[str] = []
+        sources: list[str] = []
+        offsets: list[tuple[int, int]] = []
+        sections: list[tuple[str, ...]] = []
+        pages: list[int | None] = []
+        shared_sections: dict[tuple[str, ...], tuple[str, ...]] = {}
         embed_keys: list[str] = []
         with open(data_dir / "passages.jsonl", encoding="utf-8") as fh:
             for line in fh:
                 row = json.loads(line)
-                doc = by_id_source[row["source"]]
+                doc = documents[row["source"]]
                 start, end = int(row["start"]), int(row["end"])
                 if not 0 <= start < end <= len(doc.text) or row["doc_id"] != doc.id:
                     raise ValueError(f"passage {row['id']} does not fit its document {doc.source}")
-                passages.append(
-                    Passage(
-                        id=row["id"],
-                        doc_id=doc.id,
-                        source=doc.source,
-                        title=doc.title,
-                        text=doc.text[start:end],
-                        start=start,
-                        end=end,
-                        section=tuple(row.get("section") or ()),
-                        page=row.get("page"),
-                    )
-                )
+                ids.append(row["id"])
+                sources.append(doc.source)
+                offsets.append((start, end))
+                section = tuple(row.get("section") or ())
+                sections.append(shared_sections.setdefault(section, section))
+                pages.append(row.get("page"))
                 embed_keys.append(row["embed_key"])
+        passages = PassageTable(documents, ids=ids, sources=sources, offsets=offsets, sections=sections, pages=pages)
     except FileNotFoundError as exc:
         raise IndexFormatError(f"the index file {exc.filename!r} is missing; {hint}") from exc
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:

@@ -40,6 +40,19 @@ def test_round_trip_preserves_everything(built, hashing_embedder):
         assert doc.text[p.start : p.end] == p.text
 
 
+def test_loaded_passages_are_made_on_access_and_equal_the_built_ones(tiny_corpus, hashing_embedder, tmp_path):
+    from qa.store import PassageTable
+
+    built = QA.build([tiny_corpus], index_dir=tmp_path / "index", embedder=hashing_embedder)
+    in_memory = list(built._contents.passages)  # as the build made them
+    table = load_index(tmp_path / "index").passages
+    assert isinstance(table, PassageTable) and len(table) == len(in_memory)
+    assert list(table) == in_memory
+    assert table[-1] == in_memory[-1] and table[1:3] == in_memory[1:3]
+    with pytest.raises(IndexError):
+        table[len(in_memory)]
+
+
 def test_sentence_table_survives_round_trip_and_matches_passages(built):
     import numpy as np
 
