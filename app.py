@@ -32,6 +32,7 @@ DEFAULT_INDEX = ROOT / "data" / "indexes" / "sample"
 UPLOAD_FOLDER = "uploads"
 UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
 DEFAULT_MAX_UPLOAD_MB = 20.0
+ERROR_PREFIX = "⚠️"
 
 CSS = """
 .qa-sources { font-size: 0.92em; }
@@ -158,13 +159,13 @@ class ChatApp:
         from qa import QAError
         from qa.presentation import chat_message, sources_html
 
-        previous = [_message_text(m) for m in history or [] if m.get("role") == "user"]
+        previous = answered_questions(history or [])
         try:
             answer = self.ask(message, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous)
         except QAError as exc:
             import html
 
-            return f"⚠️ {html.escape(str(exc))}", sources_html(None)
+            return f"{ERROR_PREFIX} {html.escape(str(exc))}", sources_html(None)
         return chat_message(answer, root=self.root), sources_html(answer, root=self.root)
 
     def documents(self) -> list[list]:
@@ -213,6 +214,26 @@ class ChatApp:
         except QAError as exc:
             return f"⚠️ {html.escape(str(exc))}"
         return f"Removed {html.escape(', '.join(os.path.basename(s) for s in report.removed))}; {report.passages} passages left."
+
+
+def answered_questions(history: list[dict]) -> list[str]:
+    """The user's earlier questions that got an answer (oldest first): a follow-up is completed
+    with the latest of them, never with a question the documents did not answer."""
+    from qa.answering import ABSTAIN_TEXT
+
+    answered = []
+    messages = [m for m in history if isinstance(m, dict)]
+    for i, message in enumerate(messages):
+        if message.get("role") != "user":
+            continue
+        reply = next((m for m in messages[i + 1 :] if m.get("role") in ("assistant", "user")), None)
+        if reply is None or reply.get("role") != "assistant":
+            continue
+        text = _message_text(reply).lstrip()
+        if text.startswith(ABSTAIN_TEXT) or text.startswith(ERROR_PREFIX):
+            continue
+        answered.append(_message_text(message))
+    return answered
 
 
 def _message_text(message: dict) -> str:

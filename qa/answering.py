@@ -1,66 +1,98 @@
-"""Hits -> a grounded :class:`~qa.types.Answer`: highlighted sentences, citations, or abstention.
+"""Hits -> a grounded :class:`~qa.types.Answer`: the answering sentence, composed, cited — or
+an honest "the documents do not answer this".
 
 No language model writes anything: the answer is made of sentences copied from the retrieved
-passages. Two questions are decided here, both without an LLM:
+passages. Three questions are decided here, all without an LLM:
 
-* **Which sentence answers?** Each sentence of the top passages is scored by its cosine
-  similarity to the question (the sentence vectors stored in the index) plus how many of the
-  question's content words it contains (weighted by specificity).
-* **Is there an answer at all?** A plain similarity threshold cannot tell "a passage on the
-  topic" from "a passage that answers": a question about a related but absent fact scores as
-  high as a real one. So the confidence combines the best sentence similarity with *coverage*:
-  the share of the question's specific words (names, numbers, uncommon nouns: see
-  :mod:`qa.salience`) that occur in the best passages. A question whose specific terms are missing from every good passage is not
-  answered by them.
+* **Which sentence answers?** Every sentence of the top passages is scored
+  (:func:`score_sentences`): its cosine similarity to the question (the sentence vectors stored
+  in the index), how well its passage ranked, how many of the question's specific words it
+  holds, whether it has the shape of the answer asked for (a name, a date, a number, an
+  instruction: :mod:`qa.answer_cues`), and penalties for a sentence that asks a question itself
+  or only repeats the question's words.
+* **What does the reader need around it?** The lead is widened with the sentence before it when
+  it opens with "It/This", with the next one when it continues, with the code or list it
+  introduces; headings and list markers are trimmed and code stays code
+  (:mod:`qa.composition`). A few supporting quotes from other passages follow; every quoted
+  passage is cited once, in order of appearance.
+* **Is there an answer at all?** The confidence is a calibrated probability computed from
+  signals of the retrieval and the index (:func:`answer_signals`, :mod:`qa.calibration`): the
+  best sentence similarity, the coverage of the question's specific terms, the score of the top
+  passage and its lead over the next, the spread of the top scores, how much of the question's
+  vocabulary the index has never seen. Below the threshold it abstains.
 """
 
 from __future__ import annotations
 
-import html
-import re
+import math
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .answer_cues import question_kind, shape_match
+from .calibration import DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_CALIBRATION, Calibration
+from .composition import Piece, is_question, pieces, render_quote, trim_quote, widen_lead
 from .errors import InputError
 from .lexical import LexicalIndex
-from .retrieval import distinct_passages
-from .salience import coverage, term_weights, text_terms
+from .salience import CORPUS_PRIOR_PASSAGES, coverage, term_weights, text_terms
 from .text import content_terms
-from .types import Answer, Citation, Hit
+from .types import Answer, Citation, Hit, Passage
 
 ABSTAIN_TEXT = "The indexed documents do not answer this question."
+SIGNAL_DEPTH = 10  # passages whose scores the confidence signals look at
 
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    """How answers are assembled and when the system abstains.
+    """How answers are assembled and when the system abstains. Every field can be overridden
+    per call (``qa.ask(q, abstain_threshold=0.6)``) or with ``--set`` on the command line.
 
-    - ``abstain_threshold``: answers whose confidence is below it are withheld (see README for how
-      the default was measured).
-    - ``evidence_depth``: how many top passages are read for sentences and coverage.
-    - ``coverage_weight``: share of the confidence given to term coverage (the rest is similarity).
-    - ``max_answer_sentences``: sentences quoted in the answer text.
+    - ``abstain_threshold``: answers whose confidence (the calibrated probability that the
+      answer is supported) is below it are withheld.
+    - ``evidence_depth``: how many top passages are read for sentences.
+    - ``max_answer_sentences``: quotes in the answer (the lead and supporting quotes).
+    - ``max_lead_words``: the lead is widened with context only while it stays this short.
+    - ``support_ratio``: a supporting quote must score at least this share of the lead's score.
+    - ``passage_weight``, ``term_weight``, ``shape_weight``, ``echo_penalty``,
+      ``question_penalty``, ``opener_weight``: how a sentence is scored as the answer (see
+      :func:`score_sentences`; 0 switches a cue off).
+    - ``widen``: add the context a reader needs to the lead (see :func:`qa.composition.widen_lead`).
+
+    >>> AnswerSettings().with_overrides({"widen": "false"}).widen
+    False
     """
 
-    abstain_threshold: float = 0.35
+    abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
     evidence_depth: int = 5
-    coverage_weight: float = 0.5
-    lexical_weight: float = 0.3
     max_answer_sentences: int = 3
+    max_lead_words: int = 60
+    support_ratio: float = 0.8
+    # Measured on pyfaq (README, "Answers"): the best sentence of the best passage wins far more
+    # often than the most similar sentence of any top passage, so the passage score weighs most.
+    passage_weight: float = 3.0
+    term_weight: float = 0.3
+    shape_weight: float = 0.0  # answer-type cues: measured -1 to -2 questions on pyfaq, 0 on the seed; opt-in
+    echo_penalty: float = 0.0
+    question_penalty: float = 0.1
+    opener_weight: float = 0.1
+    widen: bool = True
 
     def __post_init__(self) -> None:
-        if not 0.0 <= float(self.abstain_threshold) <= 1.0:
-            raise InputError(f"abstain_threshold must be in [0, 1], got {self.abstain_threshold!r}")
-        if not isinstance(self.evidence_depth, int) or self.evidence_depth < 1:
-            raise InputError(f"evidence_depth must be an integer >= 1, got {self.evidence_depth!r}")
-        if not 0.0 <= float(self.coverage_weight) <= 1.0:
-            raise InputError(f"coverage_weight must be in [0, 1], got {self.coverage_weight!r}")
-        if float(self.lexical_weight) < 0:
-            raise InputError(f"lexical_weight must be >= 0, got {self.lexical_weight!r}")
-        if not isinstance(self.max_answer_sentences, int) or self.max_answer_sentences < 1:
-            raise InputError(f"max_answer_sentences must be an integer >= 1, got {self.max_answer_sentences!r}")
+        for name in ("abstain_threshold", "support_ratio"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                raise InputError(f"{name} must be a number in [0, 1], got {value!r}")
+        for name in ("evidence_depth", "max_answer_sentences", "max_lead_words"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("passage_weight", "term_weight", "shape_weight", "echo_penalty", "question_penalty", "opener_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise InputError(f"{name} must be a number >= 0, got {value!r}")
+        if not isinstance(self.widen, bool):
+            raise InputError(f"widen must be true or false, got {self.widen!r}")
 
     @classmethod
     def field_names(cls) -> set[str]:
@@ -70,6 +102,7 @@ class AnswerSettings:
         return asdict(self)
 
     def with_overrides(self, overrides: Mapping[str, Any] | None) -> "AnswerSettings":
+        """A copy with ``overrides`` applied; strings (CLI ``--set``) are converted by field type."""
         if not overrides:
             return self
         values = {}
@@ -78,11 +111,7 @@ class AnswerSettings:
                 continue
             if name not in self.field_names():
                 raise InputError(f"unknown answer setting {name!r}; known: {', '.join(sorted(self.field_names()))}")
-            current = getattr(self, name)
-            try:
-                values[name] = type(current)(value)
-            except (TypeError, ValueError):
-                raise InputError(f"answer setting {name} must be a {type(current).__name__}, got {value!r}") from None
+            values[name] = _convert(name, value, type(getattr(self, name)))
         return replace(self, **values)
 
     @classmethod
@@ -90,50 +119,211 @@ class AnswerSettings:
         return cls().with_overrides({k: v for k, v in data.items() if k in cls.field_names()})
 
 
+def _convert(name: str, value: Any, kind: type) -> Any:
+    """``value`` as the field's type, refusing lossy conversions ("2.7" for an integer)."""
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "on", "false", "no", "0", "off"):
+            return value.strip().lower() in ("true", "yes", "1", "on")
+        raise InputError(f"answer setting {name} must be true or false, got {value!r}")
+    if isinstance(value, bool):
+        raise InputError(f"answer setting {name} must be a {kind.__name__}, got {value!r}")
+    try:
+        number = float(value) if isinstance(value, str) else value
+    except ValueError:
+        raise InputError(f"answer setting {name} must be a {kind.__name__}, got {value!r}") from None
+    if kind is int:
+        if isinstance(number, float) and not number.is_integer() or not isinstance(number, (int, float)):
+            raise InputError(f"answer setting {name} must be an integer, got {value!r}")
+        return int(number)
+    if not isinstance(number, (int, float)):
+        raise InputError(f"answer setting {name} must be a number, got {value!r}")
+    return float(number)
+
+
 @dataclass(frozen=True)
 class SentenceScore:
-    """A candidate answer sentence: which hit, where in its passage, and how good."""
+    """A candidate answer sentence: which hit and which of its sentence units, the span to quote
+    (offsets inside the passage text, headings trimmed), and how it scored."""
 
     hit_index: int
-    start: int  # offsets inside the passage text
+    unit: int
+    start: int
     end: int
     similarity: float
-    overlap: float
     score: float
 
 
 def score_sentences(
+    question: str,
     hits: Sequence[Hit],
     sentences: Sequence[tuple[Sequence[tuple[int, int]], np.ndarray]],
     *,
     weights: Mapping[str, float],
-    lexical_weight: float,
+    settings: AnswerSettings,
+    layouts: Sequence[Sequence[Piece]] | None = None,
 ) -> list[SentenceScore]:
-    """Every sentence of ``hits`` scored as a possible answer: its cosine similarity to the
-    question (``sentences[i]`` holds the spans and similarities of hit ``i``'s sentences) plus
-    ``lexical_weight`` x the weighted share of the question's terms it contains."""
+    """Every sentence of ``hits`` scored as the answer (``sentences[i]`` holds the unit spans and
+    their similarities to the question for hit ``i``)::
+
+        score = similarity + passage_weight x passage score + term_weight x question terms held
+              + shape_weight x answer shape - question_penalty x (asks a question)
+              - echo_penalty x (adds no word of its own) + opener_weight x (opens a paragraph)
+
+    A unit made only of headings is no candidate. ``layouts[i]`` is
+    :func:`qa.composition.pieces` of hit ``i``'s text (computed here when not given).
+    """
+    kind = question_kind(question)
+    asked = set(content_terms(question))
     scored = []
     for i, (hit, (spans, similarities)) in enumerate(zip(hits, sentences)):
-        for (start, end), similarity in zip(spans, similarities):
-            overlap = coverage(weights, set(content_terms(hit.passage.text[start:end])))
-            scored.append(
-                SentenceScore(
-                    hit_index=i,
-                    start=start,
-                    end=end,
-                    similarity=float(similarity),
-                    overlap=overlap,
-                    score=float(similarity) + lexical_weight * overlap,
-                )
-            )
+        text = hit.passage.text
+        parts = layouts[i] if layouts is not None else pieces(text)
+        for unit, ((a, b), raw_similarity) in enumerate(zip(spans, similarities)):
+            span = trim_quote(text, a, b, parts)
+            if span is None:
+                continue
+            start, end = span
+            sentence = text[start:end]
+            terms = set(content_terms(sentence))
+            similarity = float(raw_similarity)
+            score = similarity + settings.passage_weight * hit.score
+            if settings.term_weight:
+                score += settings.term_weight * coverage(weights, terms)
+            if settings.shape_weight:
+                score += settings.shape_weight * shape_match(kind, sentence, question)
+            if settings.question_penalty and is_question(sentence):
+                score -= settings.question_penalty
+            if settings.echo_penalty and terms:
+                own = sum(1 for t in terms if t not in asked) / len(terms)
+                score -= settings.echo_penalty * (1.0 - own)
+            if settings.opener_weight and (start == 0 or text[:start].rstrip(" \t").endswith("\n\n") or text[:start].endswith("\n")):
+                score += settings.opener_weight
+            scored.append(SentenceScore(hit_index=i, unit=unit, start=start, end=end, similarity=similarity, score=score))
     return scored
 
 
-def markdown_quote(text: str) -> str:
-    """Document text made safe to show inside Markdown: HTML is escaped and Markdown syntax
-    characters are backslash-escaped, so a document can never inject links, images or markup."""
-    text = html.escape(" ".join(text.split()), quote=False)
-    return re.sub(r"([\\`*_{}\[\]()#+!|~>])", r"\\\1", text)
+def answer_signals(
+    hits: Sequence[Hit],
+    scored: Sequence[SentenceScore],
+    *,
+    weights: Mapping[str, float],
+    lexical: LexicalIndex,
+    query_terms: Sequence[str],
+    depth: int,
+) -> dict[str, float]:
+    """What the confidence is computed from (see :data:`qa.calibration.SIGNALS`)."""
+    scores = [h.score for h in hits[:SIGNAL_DEPTH]]
+    best_similarity: dict[int, float] = {}
+    for s in scored:
+        best_similarity[s.hit_index] = max(s.similarity, best_similarity.get(s.hit_index, -1.0))
+    # A passage supports an answer when it is both about the question (a similar sentence) and
+    # holds the question's specific terms; terms scattered over several passages prove nothing,
+    # so the two are combined passage by passage (geometric mean), and the best passage counts.
+    best_coverage = support = phrases = 0.0
+    asked = list(query_terms)
+    pairs = {(a, b) for a, b in zip(asked, asked[1:]) if a != b}
+    for i, hit in enumerate(hits[:depth]):
+        if pairs and not phrases:
+            words = content_terms(hit.passage.text)
+            phrases = 1.0 if pairs & set(zip(words, words[1:])) else 0.0
+        terms = text_terms(f"{hit.passage.title}\n{hit.passage.section_label}\n{hit.passage.text}")
+        passage_coverage = coverage(weights, terms) if weights else 0.0
+        best_coverage = max(best_coverage, passage_coverage)
+        support = max(support, math.sqrt(max(0.0, best_similarity.get(i, 0.0)) * passage_coverage))
+    total = sum(weights.values())
+    missing = sum(w for t, w in weights.items() if lexical.document_frequency(t) == 0) / total if total else 0.0
+    # A word missing from a few passages says little about the documents' subject; missing from
+    # thousands, it says the documents never discuss it. Trusted like corpus frequencies are.
+    size = len(lexical)
+    missing *= size / (size + CORPUS_PRIOR_PASSAGES)
+    return {
+        "similarity": max((s.similarity for s in scored), default=0.0),
+        "coverage": best_coverage,
+        "support": support,
+        "phrase_match": phrases,
+        "top_score": scores[0] if scores else 0.0,
+        "score_gap": _score_gap(hits[:SIGNAL_DEPTH]),
+        "missing_terms": float(missing),
+    }
+
+
+def _score_gap(hits: Sequence[Hit]) -> float:
+    """How far the top passage leads the best passage that does not overlap it (an overlapping
+    window of the same document shares its best sentence, so its score says nothing new)."""
+    if not hits:
+        return 0.0
+    rest = [h.score for h in hits[1:] if not _overlaps(h.passage, hits[0].passage)]
+    return hits[0].score - rest[0] if rest else 0.0
+
+
+@dataclass(frozen=True)
+class _Quote:
+    hit_index: int
+    start: int
+    end: int
+    lead: bool
+
+
+def _overlaps(a: Passage, b: Passage) -> bool:
+    return a.source == b.source and min(a.end, b.end) > max(a.start, b.start)
+
+
+def compose_answer(
+    hits: Sequence[Hit],
+    scored: Sequence[SentenceScore],
+    settings: AnswerSettings,
+    layouts: Sequence[Sequence[Piece]],
+) -> tuple[str, tuple[Citation, ...]]:
+    """The answer text and its citations: the lead (bold, widened with context) and up to
+    ``max_answer_sentences - 1`` supporting quotes, each from a passage that does not overlap one
+    already quoted, each distinct sentence once; citations numbered in order of appearance."""
+    ranked = sorted(scored, key=lambda s: (-s.score, s.hit_index, s.unit))
+    if not ranked:
+        return "", ()
+    lead = ranked[0]
+    passage = hits[lead.hit_index].passage
+    if settings.widen:
+        start, end = widen_lead(passage.text, lead.start, lead.end, max_words=settings.max_lead_words, parts=layouts[lead.hit_index])
+    else:
+        start, end = lead.start, lead.end
+    quotes = [_Quote(lead.hit_index, start, end, True)]
+    quoted_text = {" ".join(passage.text[start:end].split())}
+    for candidate in ranked[1:]:
+        if len(quotes) >= settings.max_answer_sentences or candidate.score < settings.support_ratio * lead.score:
+            break
+        candidate_passage = hits[candidate.hit_index].passage
+        if any(_overlaps(candidate_passage, hits[q.hit_index].passage) for q in quotes):
+            continue  # one citation per stretch of a document: overlapping windows are not cited twice
+        key = " ".join(candidate_passage.text[candidate.start : candidate.end].split())
+        if key in quoted_text:
+            continue
+        quoted_text.add(key)
+        quotes.append(_Quote(candidate.hit_index, candidate.start, candidate.end, False))
+    parts, citations = [], []
+    for number, quote in enumerate(quotes, 1):
+        hit = hits[quote.hit_index]
+        p = hit.passage
+        parts.append(render_quote(p.text, quote.start, quote.end, marker=f"[{number}]", bold=quote.lead, parts=layouts[quote.hit_index]))
+        citations.append(
+            Citation(
+                number=number,
+                passage_id=p.id,
+                doc_id=p.doc_id,
+                source=p.source,
+                title=p.title,
+                text=p.text,
+                start=p.start,
+                end=p.end,
+                score=hit.score,
+                highlight_start=quote.start,
+                highlight_end=quote.end,
+                section=p.section,
+                page=p.page,
+            )
+        )
+    return "\n\n".join(parts), tuple(citations)
 
 
 def answer_question(
@@ -145,6 +335,7 @@ def answer_question(
     k: int,
     lexical: LexicalIndex,
     settings: AnswerSettings,
+    calibration: Calibration | None = None,
 ) -> Answer:
     """Build the answer for ``question`` from ranked ``hits`` (see the module docstring)."""
     if not hits:
@@ -152,27 +343,15 @@ def answer_question(
     depth = min(len(hits), max(k, settings.evidence_depth))
     evidence = list(hits[:depth])
     weights = term_weights(query, lexical)
-    scored = score_sentences(evidence, sentences[:depth], weights=weights, lexical_weight=settings.lexical_weight)
-    best_by_hit: dict[int, SentenceScore] = {}
-    for s in scored:
-        if s.hit_index not in best_by_hit or s.score > best_by_hit[s.hit_index].score:
-            best_by_hit[s.hit_index] = s
-    # A passage answers when it is both about the question (its best sentence is similar) and
-    # holds the question's specific terms (coverage), so both are judged passage by passage —
-    # terms scattered over several passages prove nothing. The weighted geometric mean sinks a
-    # passage when either signal is low.
-    best: tuple[float, float, float] | None = None  # (confidence, similarity, coverage) of the best passage
-    for i, hit in enumerate(evidence):
-        similarity = max((s.similarity for s in scored if s.hit_index == i), default=0.0)
-        terms = text_terms(f"{hit.passage.title}\n{hit.passage.section_label}\n{hit.passage.text}")
-        passage_coverage = coverage(weights, terms) if weights else 0.0
-        value = max(0.0, similarity) ** (1 - settings.coverage_weight) * passage_coverage**settings.coverage_weight
-        if best is None or value > best[0]:
-            best = (value, similarity, passage_coverage)
-    confidence, best_similarity, term_coverage = best or (0.0, 0.0, 0.0)
-    confidence = float(min(1.0, max(0.0, confidence)))
-    explanation = f"best passage: sentence similarity {best_similarity:.2f}, question terms covered {term_coverage:.0%}"
-    if confidence < settings.abstain_threshold:
+    layouts = [pieces(hit.passage.text) for hit in evidence]
+    scored = score_sentences(query, evidence, sentences[:depth], weights=weights, settings=settings, layouts=layouts)
+    signals = answer_signals(hits, scored, weights=weights, lexical=lexical, query_terms=content_terms(query), depth=depth)
+    confidence = float((calibration or DEFAULT_CALIBRATION).probability(signals))
+    explanation = (
+        f"best sentence similarity {signals['similarity']:.2f}, question terms covered {signals['coverage']:.0%}, "
+        f"terms the index never uses {signals['missing_terms']:.0%}"
+    )
+    if confidence < settings.abstain_threshold or not scored:
         return Answer(
             question=question,
             query=query,
@@ -181,61 +360,18 @@ def answer_question(
             confidence=confidence,
             reason=f"confidence {confidence:.2f} is below the threshold {settings.abstain_threshold:.2f} ({explanation})",
             hits=tuple(hits[:k]),
+            signals=signals,
         )
-
-    # Cite the top-k passages, numbered by how well their best sentence answers, so that [1] holds
-    # the lead sentence of the answer; each citation carries its best sentence as the highlight.
-    cited = sorted(
-        distinct_passages([h.passage for h in evidence], k),
-        key=lambda i: (-(best_by_hit[i].score if i in best_by_hit else float("-inf")), i),
-    )
-    citations = []
-    for number, i in enumerate(cited, 1):
-        hit = evidence[i]
-        best = best_by_hit.get(i)
-        start, end = (best.start, best.end) if best else (0, len(hit.passage.text))
-        citations.append(
-            Citation(
-                number=number,
-                passage_id=hit.passage.id,
-                doc_id=hit.passage.doc_id,
-                source=hit.passage.source,
-                title=hit.passage.title,
-                text=hit.passage.text,
-                start=hit.passage.start,
-                end=hit.passage.end,
-                score=hit.score,
-                highlight_start=start,
-                highlight_end=end,
-                section=hit.passage.section,
-                page=hit.passage.page,
-            )
-        )
-    # The answer quotes the best sentences of the leading citations.
-    top_score = best_by_hit[cited[0]].score if cited and cited[0] in best_by_hit else 0.0
-    lines = []
-    seen_sentences: set[str] = set()
-    for number, i in enumerate(cited, 1):
-        s = best_by_hit.get(i)
-        if s is None:
-            continue
-        if len(lines) == settings.max_answer_sentences or (lines and s.score < 0.8 * top_score):
-            break
-        sentence = evidence[s.hit_index].passage.text[s.start : s.end]
-        key = " ".join(sentence.split())
-        if key in seen_sentences:  # overlapping passages can share their best sentence
-            continue
-        seen_sentences.add(key)
-        quoted = markdown_quote(sentence)
-        lines.append(f"**{quoted}** [{number}]" if not lines else f"{quoted} [{number}]")
-    text = "\n\n".join(lines)
+    text, citations = compose_answer(evidence, scored, settings, layouts)
     return Answer(
         question=question,
         query=query,
         text=text,
-        citations=tuple(citations),
+        citations=citations,
         abstained=False,
         confidence=confidence,
         reason=f"confidence {confidence:.2f} ({explanation})",
         hits=tuple(hits[:k]),
+        signals=signals,
     )
+

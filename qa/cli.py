@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", metavar="DIR", help="write results.json, run.trec, report.md and plots here")
     evaluate.add_argument("--compare", metavar="RESULTS", help="a results.json to compare with (paired test)")
     evaluate.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a search/answer setting")
-    evaluate.add_argument("--calibrate", action="store_true", help="choose the abstention threshold and save it in the index")
+    evaluate.add_argument("--calibrate", action="store_true", help="refit the answer-confidence model on this set (answerable and unanswerable questions) and save it in the index")
     evaluate.add_argument("--no-answers", action="store_true", help="skip answer building (retrieval metrics only, faster)")
     evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON")

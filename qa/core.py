@@ -12,7 +12,8 @@ import numpy as np
 
 from embeddings import DEFAULT_MODEL, Embedder, load_embedder, resolve_precision
 
-from .answering import AnswerSettings, answer_question
+from .answering import SIGNAL_DEPTH, AnswerSettings, answer_question
+from .calibration import DEFAULT_CALIBRATION, Calibration
 from .chunking import ChunkingSettings, chunk_document
 from .dense import DENSE_KINDS, DenseIndex, resolve_kind
 from .errors import IndexFormatError, InputError
@@ -113,6 +114,8 @@ class QA:
         saved = SearchSettings.from_dict(contents.retrieval.get("search") or {})
         self.search_settings = search_settings or saved
         self.answer_settings = answer_settings or AnswerSettings.from_dict(contents.retrieval.get("answer") or {})
+        saved_calibration = contents.retrieval.get("calibration")
+        self.calibration: Calibration = Calibration.from_dict(saved_calibration) if saved_calibration else DEFAULT_CALIBRATION
         self._write_lock = threading.Lock()
 
     # --- construction -------------------------------------------------------------------
@@ -500,12 +503,15 @@ class QA:
         return _Embedded(vectors=vectors, reused=reused)
 
     def save_settings(self) -> None:
-        """Store the current search and answer settings as the index's defaults."""
+        """Store the current search and answer settings (and a refitted calibration) as the
+        index's defaults."""
         if self.index_dir is None:
             raise InputError("this index is in memory only (no index_dir), so there is nowhere to save settings")
         with self._write_lock, write_lock(self.index_dir):
             contents = load_index(self.index_dir)
             contents.retrieval = {"search": self.search_settings.to_dict(), "answer": self.answer_settings.to_dict()}
+            if self.calibration != DEFAULT_CALIBRATION:
+                contents.retrieval["calibration"] = self.calibration.to_dict()
             save_index(self.index_dir, contents)
             self._contents = replace(self._contents, retrieval=contents.retrieval, generation=contents.generation)
 
@@ -588,7 +594,8 @@ class QA:
         with single_blas_thread:
             contents = self._contents  # one consistent snapshot even if an add() swaps it meanwhile
             query_vector = self._embed_query(query)
-            found = self._search_rows(contents, query, max(k, answer_settings.evidence_depth), search_settings, query_vector)
+            depth = max(k, answer_settings.evidence_depth, SIGNAL_DEPTH)
+            found = self._search_rows(contents, query, depth, search_settings, query_vector)
             return answer_question(
                 question=question,
                 query=query,
@@ -599,6 +606,7 @@ class QA:
                 k=k,
                 lexical=contents.lexical,
                 settings=answer_settings,
+                calibration=self.calibration,
             )
 
     def evaluate(self, questions: Any, *, k: int = 10, **kwargs: Any):

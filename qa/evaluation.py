@@ -16,8 +16,10 @@ Retrieval metrics are computed over answerable questions only; abstention metric
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 import os
 import sys
 import time
@@ -26,6 +28,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from . import metrics as M
+from .calibration import check_calibration_set, fit_calibration
+from .composition import prose_words
 from .errors import InputError
 from .relevance import contains_answer, evidence_coverage, normalize_tokens, supports
 from .types import Answer, Hit, Passage
@@ -336,12 +340,21 @@ def evaluate(
             record["ask_ms"] = round((time.perf_counter() - started) * 1000, 3)
             record["abstained"] = answer.abstained
             record["confidence"] = round(answer.confidence, 6)
+            record["signals"] = {name: round(float(value), 6) for name, value in answer.signals.items()}
+            # The lead quote (citation [1]'s highlight, bold in the answer) is what a reader takes
+            # as the answer.
+            lead = answer.lead
+            if lead:
+                record["lead"] = lead
+                record["answer_words"] = prose_words(lead, 0, len(lead))  # code blocks are not words read
+            if q.evidence:
+                record["evidence"] = q.evidence
+            elif q.answers:
+                record["evidence"] = " | ".join(q.answers)
             if q.answerable:
                 cited = [q.gain(_citation_passage(c)) for c in answer.citations]
                 record["evidence_cited"] = any(g > 0 for g in cited)
                 if q.kind != "qrels":
-                    # The lead highlighted sentence (citation [1]) is the answer a reader sees first.
-                    lead = answer.citations[0].highlight if answer.citations else ""
                     record["answer_sentence_correct"] = bool(lead) and (
                         sentence_matches_evidence(lead, q.evidence or "") if q.kind == "evidence" else contains_answer(lead, list(q.answers))
                     )
@@ -392,7 +405,13 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         if sentence:
             low, high = M.bootstrap_ci(sentence)
             metrics["answer_sentence_accuracy"] = {"value": M.mean(sentence), "ci_low": low, "ci_high": high}
+        words = [float(r["answer_words"]) for r in answerable if "answer_words" in r]
+        if words:
+            metrics["answer_words_mean"] = M.mean(words)
         metrics.update(M.abstention_scores([bool(r["abstained"]) for r in records], [bool(r["answerable"]) for r in records]))
+        if any(not r["answerable"] for r in records) and answerable:
+            # How well the confidence ranks answerable above unanswerable questions (1.0: always).
+            metrics["confidence_auroc"] = M.auroc([float(r["confidence"]) for r in records], [bool(r["answerable"]) for r in records])
         ask = [r["ask_ms"] for r in records]
         metrics["ask_latency_p50_ms"] = M.percentile(ask, 50)
         metrics["ask_latency_p95_ms"] = M.percentile(ask, 95)
@@ -428,27 +447,24 @@ def compare(current: EvalResult, baseline: EvalResult) -> list[dict[str, Any]]:
     return rows
 
 
-def calibrate_threshold(confidences: Sequence[float], answerable: Sequence[bool]) -> tuple[float, float]:
-    """The abstention threshold that maximises accuracy (answerable answered + unanswerable
-    withheld, over all questions); among equally good thresholds, the middle of the widest gap.
-
-    >>> calibrate_threshold([0.9, 0.8, 0.3, 0.1], [True, True, False, False])
-    (0.55, 1.0)
-    """
-    if len(confidences) != len(answerable):
-        raise InputError("confidences and answerable must have the same length")
-    if all(answerable) or not any(answerable):
-        raise InputError("calibration needs both answerable and unanswerable questions (evidence: null) in the set")
-    values = sorted(set(round(c, 6) for c in confidences))
-    cuts = [0.0] + [(a + b) / 2 for a, b in zip(values, values[1:])] + [min(1.0, values[-1] + 1e-6)]
-    best: tuple[float, float] | None = None
-    for cut in cuts:
-        correct = sum((c >= cut) == ans for c, ans in zip(confidences, answerable))
-        accuracy = correct / len(confidences)
-        if best is None or accuracy > best[1] + 1e-12:
-            best = (cut, accuracy)
-    assert best is not None
-    return round(best[0], 4), best[1]
+def _calibrate(qa: Any, result: EvalResult, *, source: str) -> None:
+    """Refit the confidence model on this run's answers and store it in the index; the index is
+    written only once the fit succeeded."""
+    rows = [q for q in result.questions if "signals" in q]
+    labels = [bool(q["answerable"]) for q in rows]
+    calibration = fit_calibration([q["signals"] for q in rows], labels, fitted_on=f"{source} ({len(rows)} questions)")
+    probabilities = [calibration.probability(q["signals"]) for q in rows]
+    threshold = qa.answer_settings.abstain_threshold
+    declined_yes = sum(1 for p, y in zip(probabilities, labels) if y and p < threshold)
+    declined_no = sum(1 for p, y in zip(probabilities, labels) if not y and p < threshold)
+    qa.calibration = calibration
+    qa.save_settings()
+    auroc = M.auroc(probabilities, labels)
+    print(
+        f"\ncalibrated the confidence on {len(rows)} questions (AUROC {auroc:.3f}); at the threshold {threshold:.2f} it "
+        f"declines {declined_no} of {labels.count(False)} unanswerable and {declined_yes} of {labels.count(True)} answerable "
+        f"questions of this set; saved in {qa.index_dir}"
+    )
 
 
 def write_plots(result: EvalResult, out: Path) -> dict[str, Path]:
@@ -496,6 +512,27 @@ def write_plots(result: EvalResult, out: Path) -> dict[str, Path]:
         paths["confidence"] = out / "confidence.png"
         fig.savefig(paths["confidence"], dpi=110)
         plt.close(fig)
+    if any(not q["answerable"] for q in result.questions) and any("confidence" in q for q in result.questions):
+        # Answer only above a threshold: how many questions are answered (coverage) against how
+        # many of those answers are wrong (risk: an unanswerable question answered, or an
+        # answerable one answered without the evidence cited).
+        rated = [q for q in result.questions if "confidence" in q]
+        curve = M.risk_coverage(
+            [float(q["confidence"]) for q in rated], [bool(q["answerable"]) and bool(q.get("evidence_cited", True)) for q in rated]
+        )
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot([c for _, c, _ in curve], [r for _, _, r in curve], marker=".")
+        ax.set_xlabel("coverage (share of questions answered)")
+        ax.set_ylabel("risk (share of answers that are wrong)")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        auroc = result.metrics.get("confidence_auroc")
+        ax.set_title("Risk-coverage" + (f" (AUROC answerable vs not {auroc:.3f})" if isinstance(auroc, float) else ""))
+        fig.tight_layout()
+        paths["risk_coverage"] = out / "risk_coverage.png"
+        fig.savefig(paths["risk_coverage"], dpi=110)
+        plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.hist([q["search_ms"] for q in result.questions], bins=30, alpha=0.7, label="search")
     if any("ask_ms" in q for q in result.questions):
@@ -519,22 +556,66 @@ def render_report(result: EvalResult, files: Mapping[str, str]) -> str:
         value, interval = _format_metric(item)
         lines.append(f"| {name} | {value} | {interval} |")
     lines.append("")
-    for key, title in (("hit_curve", "hit@k"), ("confidence", "Answer confidence"), ("latency", "Latency")):
+    for key, title in (("hit_curve", "hit@k"), ("confidence", "Answer confidence"), ("risk_coverage", "Risk-coverage"), ("latency", "Latency")):
         if key in files:
             lines += [f"## {title}", "", f"![{title}]({files[key]})", ""]
-    misses = [q for q in result.questions if q["answerable"] and not q["rank"]]
-    if misses:
-        lines += [f"## Answerable questions with no supporting passage in the top k ({len(misses)})", ""]
-        lines += [f"- `{q['id']}` {q['question']}" for q in misses]
-        lines.append("")
-    wrong_abstain = [q for q in result.questions if q.get("abstained") is not None and q["abstained"] != (not q["answerable"])]
-    if wrong_abstain:
-        lines += ["## Abstention mistakes", ""]
-        for q in wrong_abstain:
-            what = "abstained on an answerable question" if q["answerable"] else "answered an unanswerable question"
-            lines.append(f"- `{q['id']}` {what} (confidence {q.get('confidence', 0):.3f}): {q['question']}")
-        lines.append("")
+    lines += _failure_tables(result.questions)
     return "\n".join(lines)
+
+
+def _cell(value: Any, limit: int = 160) -> str:
+    """Text made safe for one Markdown table cell: one line, cut to ``limit``, HTML escaped and
+    Markdown link/image/emphasis syntax neutralised (cells hold document text)."""
+    if value is None or value == "":
+        return "–"
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return re.sub(r"([\\`*_\[\]|!])", r"\\\1", html.escape(text, quote=False))
+
+
+def _failure_tables(questions: Sequence[Mapping[str, Any]], limit: int = 25) -> list[str]:
+    """What fails, so a reader can see why: answerable questions whose lead quote is not the
+    answer (confidently wrong first), declined answerable questions, and unanswerable questions
+    that were answered (most confident first)."""
+    lines: list[str] = []
+    header = ["| id | question | evidence | lead quote given | first supporting rank | confidence |", "|---|---|---|---|---|---|"]
+
+    def row(q: Mapping[str, Any]) -> str:
+        rank = q.get("rank") or f"none in top {len(q.get('passage_ids') or [])}"
+        return (
+            f"| {_cell(q['id'], 40)} | {_cell(q['question'])} | {_cell(q.get('evidence'))} | {_cell(q.get('lead'))} "
+            f"| {rank} | {q.get('confidence', 0):.2f} |"
+        )
+
+    answered_wrong = [
+        q for q in questions if q["answerable"] and q.get("abstained") is False and q.get("answer_sentence_correct") is False
+    ]
+    if answered_wrong:
+        answered_wrong = sorted(answered_wrong, key=lambda q: -float(q.get("confidence", 0)))
+        lines += [f"## Worst answers: the lead quote is not the answer ({len(answered_wrong)}; most confident first)", ""]
+        lines += header + [row(q) for q in answered_wrong[:limit]]
+        if len(answered_wrong) > limit:
+            lines.append(f"\n({len(answered_wrong) - limit} more in results.json)")
+        lines.append("")
+    misses = [q for q in questions if q["answerable"] and not q["rank"]]
+    if misses:
+        lines += [f"## Misses: no supporting passage in the top k ({len(misses)})", ""]
+        lines += header + [row(q) for q in misses[:limit]]
+        lines.append("")
+    declined = [q for q in questions if q["answerable"] and q.get("abstained")]
+    if declined:
+        lines += [f"## Declined although answerable ({len(declined)})", ""]
+        lines += header + [row(q) for q in sorted(declined, key=lambda q: float(q.get("confidence", 0)))[:limit]]
+        lines.append("")
+    confident = [q for q in questions if not q["answerable"] and q.get("abstained") is False]
+    if confident:
+        confident = sorted(confident, key=lambda q: -float(q.get("confidence", 0)))
+        lines += [f"## Unanswerable questions that were answered ({len(confident)}; most confident first)", ""]
+        lines += ["| id | question | lead quote given | confidence |", "|---|---|---|---|"]
+        lines += [f"| {_cell(q['id'], 40)} | {_cell(q['question'])} | {_cell(q.get('lead'))} | {q.get('confidence', 0):.2f} |" for q in confident[:limit]]
+        lines.append("")
+    return lines
 
 
 def run_eval_command(args: Any, *, overrides: Mapping[str, Any]) -> int:
@@ -547,6 +628,10 @@ def run_eval_command(args: Any, *, overrides: Mapping[str, Any]) -> int:
         QA.build(args.build, index_dir=index_dir, show_progress=not args.quiet and sys.stderr.isatty())
     qa = QA.load(index_dir)
     questions = load_questions(args.questions)
+    if args.calibrate:
+        if args.no_answers:
+            raise InputError("--calibrate needs answers: drop --no-answers")
+        check_calibration_set([q.answerable for q in questions])  # before the run, so a bad set fails fast
     result = evaluate(qa, questions, k=args.k, answers=not args.no_answers, progress=not args.quiet and sys.stderr.isatty(), **dict(overrides))
     if args.json:
         print(json.dumps(_json_safe(result.metrics), indent=2))
@@ -561,15 +646,7 @@ def run_eval_command(args: Any, *, overrides: Mapping[str, Any]) -> int:
                 f"diff {row['difference']:+.4f}  p={row['p_value']:.4f}  (n={row['questions']})"
             )
     if args.calibrate:
-        confidences = [q["confidence"] for q in result.questions if "confidence" in q]
-        if len(confidences) != len(result.questions):
-            raise InputError("--calibrate needs answers: drop --no-answers")
-        threshold, accuracy = calibrate_threshold(confidences, [q["answerable"] for q in result.questions])
-        from dataclasses import replace
-
-        qa.answer_settings = replace(qa.answer_settings, abstain_threshold=threshold)
-        qa.save_settings()
-        print(f"\ncalibrated abstain_threshold = {threshold} (accuracy {accuracy:.3f} on this set); saved in {index_dir}")
+        _calibrate(qa, result, source=str(args.questions))
     if args.out:
         paths = result.save(args.out)
         print(f"\nwrote {', '.join(str(p) for p in paths.values())}")

@@ -161,3 +161,53 @@ def abstention_scores(abstained: Sequence[bool], answerable: Sequence[bool]) -> 
         "abstention_recall": true_pos / n_unanswerable if n_unanswerable else float("nan"),
         "false_abstention_rate": false_abstentions / n_answerable if n_answerable else float("nan"),
     }
+
+
+def auroc(scores: Sequence[float], positives: Sequence[bool]) -> float:
+    """Area under the ROC curve: the chance that a random positive scores above a random
+    negative (ties count half). ``nan`` when either class is missing.
+
+    >>> auroc([0.9, 0.8, 0.3, 0.1], [True, True, False, False])
+    1.0
+    >>> auroc([0.5, 0.5], [True, False])
+    0.5
+    """
+    if len(scores) != len(positives):
+        raise ValueError(f"scores and labels must have equal length, got {len(scores)} and {len(positives)}")
+    ranked = sorted(zip(scores, positives), key=lambda pair: pair[0])
+    n_pos = sum(1 for _, p in ranked if p)
+    n_neg = len(ranked) - n_pos
+    if not n_pos or not n_neg:
+        return float("nan")
+    # Mann-Whitney U from mid-ranks, so tied scores share their rank.
+    rank_sum = 0.0
+    i = 0
+    while i < len(ranked):
+        j = i
+        while j < len(ranked) and ranked[j][0] == ranked[i][0]:
+            j += 1
+        mid_rank = (i + 1 + j) / 2
+        rank_sum += mid_rank * sum(1 for _, p in ranked[i:j] if p)
+        i = j
+    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def risk_coverage(confidences: Sequence[float], correct: Sequence[bool]) -> list[tuple[float, float, float]]:
+    """The risk-coverage curve of answering only above a confidence: for each distinct
+    threshold, ``(threshold, coverage, risk)`` where coverage is the share of questions answered
+    and risk the share of those answers that are wrong. Highest threshold first.
+
+    >>> risk_coverage([0.9, 0.6, 0.2], [True, False, True])
+    [(0.9, 0.3333333333333333, 0.0), (0.6, 0.6666666666666666, 0.5), (0.2, 1.0, 0.3333333333333333)]
+    """
+    if len(confidences) != len(correct):
+        raise ValueError(f"confidences and labels must have equal length, got {len(confidences)} and {len(correct)}")
+    pairs = sorted(zip(confidences, correct), key=lambda pair: -pair[0])
+    curve = []
+    wrong = 0
+    for i, (confidence, ok) in enumerate(pairs):
+        wrong += 0 if ok else 1
+        if i + 1 < len(pairs) and pairs[i + 1][0] == confidence:
+            continue  # one point per distinct threshold
+        curve.append((confidence, (i + 1) / len(pairs), wrong / (i + 1)))
+    return curve

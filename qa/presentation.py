@@ -1,7 +1,7 @@
 """Answer -> what the chat UI shows: the chat message and the Sources panel.
 
 Document text is untrusted. Everything taken from a document is HTML-escaped here (and the
-answer's Markdown is backslash-escaped by :func:`qa.answering.markdown_quote`), so a document
+answer's Markdown is made inert by :func:`qa.composition.render_quote`), so a document
 holding ``<script>``, ``<img onerror=...>`` or Markdown image/link syntax is shown as text and
 never becomes markup, runs code or loads anything.
 """

@@ -41,7 +41,7 @@ def _strip_span(text: str, start: int, end: int) -> Span | None:
     return (start, end) if start < end else None
 
 
-def _looks_hard_wrapped(lines: list[str]) -> bool:
+def looks_hard_wrapped(lines: list[str]) -> bool:
     """True when most lines have similar, medium lengths: text wrapped at a fixed width, where a
     single newline is just a space inside a paragraph."""
     lengths = [len(line.rstrip()) for line in lines if line.strip()]
@@ -71,7 +71,7 @@ def split_blocks(text: str, start: int = 0, end: int | None = None) -> list[Span
     paragraphs.append((pos, end))
     for p_start, p_end in paragraphs:
         chunk = text[p_start:p_end]
-        if "\n" in chunk and not _looks_hard_wrapped(chunk.split("\n")):
+        if "\n" in chunk and not looks_hard_wrapped(chunk.split("\n")):
             line_start = p_start
             for line in chunk.split("\n"):
                 span = _strip_span(text, line_start, line_start + len(line))

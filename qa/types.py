@@ -250,8 +250,11 @@ class Answer:
     """The grounded answer to a question.
 
     ``text`` is Markdown made only of retrieved text, with ``[n]`` markers that refer to
-    ``citations[n - 1]``. When ``abstained`` is true there are no citations and ``text`` says that
-    the documents do not answer the question; ``reason`` says why.
+    ``citations[n - 1]``, numbered in order of appearance; its bold lead is ``citations[0]``'s
+    highlight (:attr:`lead`). When ``abstained`` is true there are no citations and ``text``
+    says that the documents do not answer the question; ``reason`` says why. ``confidence`` is
+    the calibrated probability that the answer is supported, computed from ``signals``
+    (see :mod:`qa.calibration`).
 
     >>> Answer(question="q", text="No.", abstained=True).citations
     ()
@@ -265,6 +268,12 @@ class Answer:
     query: str = ""  # the query actually searched (differs from ``question`` for follow-ups)
     reason: str = ""
     hits: tuple[Hit, ...] = ()
+    signals: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def lead(self) -> str:
+        """The quote shown first and in bold: what a reader takes as the answer ("" if none)."""
+        return self.citations[0].highlight if self.citations and not self.abstained else ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -274,6 +283,8 @@ class Answer:
             "abstained": self.abstained,
             "confidence": self.confidence,
             "reason": self.reason,
+            "lead": self.lead,
+            "signals": dict(self.signals),
             "citations": [c.to_dict() for c in self.citations],
             "hits": [h.to_dict() for h in self.hits],
         }
@@ -285,4 +296,5 @@ class Answer:
             data,
             citations=tuple(Citation.from_dict(c) for c in data.get("citations") or ()),
             hits=tuple(Hit.from_dict(h) for h in data.get("hits") or ()),
+            signals={str(k): float(v) for k, v in (data.get("signals") or {}).items()},
         )

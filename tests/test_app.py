@@ -54,14 +54,51 @@ def test_store_uploads_caps_size_confines_names_and_never_overwrites(tmp_path):
 
 def test_chat_turn_in_process(seed_qa):
     app = chat_app.ChatApp(seed_qa)
-    message, sources = app.chat("Which countries joined the statement?", [], 5, "hybrid", 0.3)
+    message, sources = app.chat("Which countries joined the statement?", [], 5, "hybrid", None)
     assert "[1]" in message and "qa-citation" in message
     assert "nato-dprk-statement.txt" in sources and "<mark>" in sources
     history = [{"role": "user", "content": "Which UN Security Council resolutions are violated?"}, {"role": "assistant", "content": message}]
-    follow, _ = app.chat("and by whom?", history, 5, "hybrid", 0.3)
+    follow, _ = app.chat("and by whom?", history, 5, "hybrid", None)
     assert "Searched for" in follow
-    refused, panel = app.chat("   ", [], 5, "hybrid", 0.3)
+    refused, panel = app.chat("   ", [], 5, "hybrid", None)
     assert refused.startswith("⚠️") and "empty" in refused
+
+
+def test_three_turn_chat_completes_the_latest_answered_question(seed_qa):
+    app = chat_app.ChatApp(seed_qa)
+    history: list[dict] = []
+
+    def turn(question):
+        reply, _ = app.chat(question, history, 5, "hybrid", None)
+        history.extend([{"role": "user", "content": question}, {"role": "assistant", "content": reply}])
+        return reply
+
+    turn("Which countries joined the statement?")
+    second = turn("And which UN resolutions were violated?")
+    assert "Searched for" not in second  # names its own topic
+    third = turn("when were they adopted?")
+    assert "Searched for: <em>And which UN resolutions were violated? when were they adopted?</em>" in third
+    # A question the documents do not answer is not borrowed by the next follow-up.
+    declined = turn("How many tanks did Germany deliver to Ukraine in 2023?")
+    assert declined.startswith("The indexed documents do not answer")
+    fourth = turn("and who joined it?")
+    assert "How many tanks" not in fourth
+    assert "when were they adopted? and who joined it?" in fourth
+
+
+def test_answered_questions_skips_declined_and_failed_turns():
+    history = [
+        {"role": "user", "content": "Q1?"},
+        {"role": "assistant", "content": "**A1** [1]"},
+        {"role": "user", "content": "Q2?"},
+        {"role": "assistant", "content": "The indexed documents do not answer this question."},
+        {"role": "user", "content": "Q3?"},
+        {"role": "assistant", "content": "⚠️ the question is empty"},
+        {"role": "user", "content": [{"type": "text", "text": "Q4?"}]},
+        {"role": "assistant", "content": "A4"},
+        {"role": "user", "content": "Q5 without a reply"},
+    ]
+    assert chat_app.answered_questions(history) == ["Q1?", "Q4?"]
 
 
 def _free_port():

@@ -9,7 +9,6 @@ from qa import InputError
 from qa.evaluation import (
     EvalQuestion,
     EvalResult,
-    calibrate_threshold,
     compare,
     evaluate,
     load_questions,
@@ -185,14 +184,6 @@ def test_sentence_matches_evidence_both_ways():
     assert not sentence_matches_evidence("Something else entirely here.", "The quick brown fox jumps.")
 
 
-def test_calibrate_threshold():
-    assert calibrate_threshold([0.9, 0.8, 0.3, 0.1], [True, True, False, False]) == (0.55, 1.0)
-    threshold, accuracy = calibrate_threshold([0.9, 0.2, 0.5, 0.4], [True, True, False, False])
-    assert accuracy == 0.75
-    with pytest.raises(InputError, match="both answerable and unanswerable"):
-        calibrate_threshold([0.5], [True])
-
-
 def test_save_writes_results_run_files_report_and_plots(tmp_path):
     rel = _passage("r", "the quick brown fox jumps")
     system = ListSystem({"q": [rel]}, [rel])
@@ -231,19 +222,101 @@ def test_seed_evaluation_matches_reference_scorer(seed_qa, tmp_path):
     assert result.metrics["abstention_recall"] == 1.0 and result.metrics["false_abstention_rate"] == 0.0
 
 
+CALIBRATION_UNANSWERABLE = [
+    "How many North Korean soldiers have been killed in Ukraine?",
+    "When did the first North Korean troops arrive in Russia?",
+    "Who is the NATO Secretary General?",
+    "What sanctions did the European Union impose on North Korea?",
+    "How did China react to the deployment?",
+    "What did the South Korean president say about the troops?",
+    "How many NATO members signed the statement?",
+    "Where will the next NATO summit take place?",
+    "How many missiles were fired at Ukrainian cities last winter?",
+    "What is the population of New Zealand?",
+    "Who won the football world cup in 2022?",
+]
+
+
+def _calibration_set(path, unanswerable):
+    rows = [json.loads(line) for line in SEED_QUESTIONS.read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if r["evidence"]] + [{"id": f"u{i}", "question": q, "evidence": None} for i, q in enumerate(unanswerable)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
 def test_eval_command_writes_report_and_calibrates(seed_index, tmp_path, capsys):
+    import shutil
+
+    from qa import QA
+    from qa.calibration import DEFAULT_CALIBRATION
+    from qa.cli import main
+
+    index = tmp_path / "idx"
+    shutil.copytree(seed_index, index)
+    questions = _calibration_set(tmp_path / "cal.jsonl", CALIBRATION_UNANSWERABLE)
+    out = tmp_path / "report"
+    code = main(["eval", str(questions), "--index", str(index), "--out", str(out), "--calibrate", "-q"])
+    printed = capsys.readouterr().out
+    assert code == 0 and "hit@5" in printed and "calibrated the confidence on 23 questions" in printed
+    assert (out / "report.md").exists() and (out / "confidence.png").exists() and (out / "risk_coverage.png").exists()
+    saved = json.loads((index / "manifest.json").read_text())["retrieval"]["calibration"]
+    assert saved["fitted_on"].endswith("(23 questions)") and len(saved["coefficients"]) == len(saved["features"])
+    reloaded = QA.load(index)
+    assert reloaded.calibration != DEFAULT_CALIBRATION and reloaded.calibration.to_dict() == saved
+    # The refitted model separates this set's questions (it was fitted on them).
+    result = reloaded.evaluate(str(questions), k=5)
+    assert result.metrics["confidence_auroc"] > 0.9
+    code = main(["eval", str(SEED_QUESTIONS), "--index", str(index), "--compare", str(out / "results.json"), "--no-answers", "-q", "--set", "mode=dense"])
+    assert code == 0 and "p=" in capsys.readouterr().out
+
+
+def test_calibration_refuses_a_set_without_enough_unanswerable_questions(seed_index, tmp_path, capsys):
     import shutil
 
     from qa.cli import main
 
     index = tmp_path / "idx"
     shutil.copytree(seed_index, index)
-    out = tmp_path / "report"
-    code = main(["eval", str(SEED_QUESTIONS), "--index", str(index), "--out", str(out), "--calibrate", "-q"])
-    printed = capsys.readouterr().out
-    assert code == 0 and "hit@5" in printed and "calibrated abstain_threshold" in printed
-    assert (out / "report.md").exists() and (out / "confidence.png").exists()
-    manifest = json.loads((index / "manifest.json").read_text())
-    assert 0 < manifest["retrieval"]["answer"]["abstain_threshold"] < 1
-    code = main(["eval", str(SEED_QUESTIONS), "--index", str(index), "--compare", str(out / "results.json"), "--no-answers", "-q", "--set", "mode=dense"])
-    assert code == 0 and "p=" in capsys.readouterr().out
+    before = (index / "manifest.json").read_bytes()
+    questions = _calibration_set(tmp_path / "few.jsonl", CALIBRATION_UNANSWERABLE[:4])
+    assert main(["eval", str(questions), "--index", str(index), "--calibrate", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "at least 10 answerable and 10 unanswerable" in err and "has 12 answerable and 4 unanswerable" in err
+    assert main(["eval", str(SEED_QUESTIONS), "--index", str(index), "--calibrate", "-q"]) == 2
+    assert "has 12 answerable and 3 unanswerable" in capsys.readouterr().err
+    assert (index / "manifest.json").read_bytes() == before  # a refused calibration changes nothing
+
+
+def test_report_lists_worst_answers_misses_and_confident_unanswerable(tmp_path):
+    ev = "the quick brown fox jumps over the lazy dog"
+    rel = _passage("r", "Intro here. The quick brown fox jumps over the lazy dog.")
+    other = _passage("o", "Nothing | here <img src=x> at all.")
+
+    def cite(p, start, end):
+        return Citation(1, p.id, "d", p.source, "t", p.text, 0, len(p.text), 1.0, start, end)
+
+    answers = {
+        "right": Answer("right", "x", citations=(cite(rel, 12, 56),), confidence=0.9),
+        "wrong lead": Answer("wrong lead", "x", citations=(cite(rel, 0, 11),), confidence=0.8),
+        "missed": Answer("missed", "x", citations=(cite(other, 0, 12),), confidence=0.7),
+        "unanswerable": Answer("unanswerable", "x", citations=(cite(other, 0, 35),), confidence=0.6),
+    }
+    questions = [
+        EvalQuestion(id="1", question="right", evidence=ev),
+        EvalQuestion(id="2", question="wrong lead", evidence=ev),
+        EvalQuestion(id="3", question="missed", evidence="a phrase found nowhere in any passage"),
+        EvalQuestion(id="4", question="unanswerable", evidence=None),
+    ]
+    rankings = {"right": [rel], "wrong lead": [rel], "missed": [other], "unanswerable": [other]}
+    result = evaluate(ListSystem(rankings, [rel, other], answers), questions, k=1)
+    assert result.metrics["confidence_auroc"] == pytest.approx(1.0)
+    assert result.metrics["answer_words_mean"] == pytest.approx((9 + 2 + 3) / 3)  # "Nothing | he" is 3 words
+    paths = result.save(tmp_path / "out")
+    report = paths["report"].read_text()
+    worst = report.split("## Worst answers", 1)[1].split("##", 1)[0]
+    assert "| 2 | wrong lead | the quick brown fox" in worst and "| Intro here. | 1 | 0.80 |" in worst
+    assert "| 1 | right |" not in worst
+    assert "## Misses: no supporting passage in the top k (1)" in report and "none in top 1" in report
+    confident = report.split("## Unanswerable questions that were answered (1", 1)[1]
+    assert "Nothing \\| here &lt;img src=x&gt; at all." in confident and "<img" not in report
+    assert paths["risk_coverage"].exists()

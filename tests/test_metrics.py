@@ -73,3 +73,31 @@ def test_abstention_scores_by_hand():
     assert scores == {"abstention_precision": 0.5, "abstention_recall": 0.5, "false_abstention_rate": 0.5}
     none = M.abstention_scores([False, False], [True, True])
     assert math.isnan(none["abstention_precision"]) and math.isnan(none["abstention_recall"])
+
+
+def test_auroc_against_brute_force_pairs():
+    import random
+
+    from qa.metrics import auroc
+
+    rng = random.Random(3)
+    scores = [round(rng.random(), 1) for _ in range(40)]  # rounded: many ties
+    labels = [rng.random() < 0.5 for _ in range(40)]
+    pos = [s for s, y in zip(scores, labels) if y]
+    neg = [s for s, y in zip(scores, labels) if not y]
+    brute = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
+    assert auroc(scores, labels) == pytest.approx(brute)
+    assert math.isnan(auroc([0.1, 0.2], [True, True]))
+
+
+def test_risk_coverage_against_brute_force():
+    from qa.metrics import risk_coverage
+
+    confidences = [0.9, 0.8, 0.8, 0.4, 0.1]
+    correct = [True, False, True, True, False]
+    curve = risk_coverage(confidences, correct)
+    for threshold, coverage, risk in curve:
+        answered = [ok for c, ok in zip(confidences, correct) if c >= threshold]
+        assert coverage == pytest.approx(len(answered) / len(confidences))
+        assert risk == pytest.approx(answered.count(False) / len(answered))
+    assert [t for t, _, _ in curve] == [0.9, 0.8, 0.4, 0.1]

@@ -1,0 +1,108 @@
+"""Fit the default answer-confidence model (qa.calibration.DEFAULT_CALIBRATION) and report it on
+held-out questions.
+
+Fitting sets (all in the repository or ../shared):
+  * pyfaq's 157 answerable questions over the Python docs;
+  * the fitting half of the unanswerable pyfaq questions (bench/data/pyfaq_unanswerable_fit.jsonl:
+    plausible questions about tools and versions the docs never mention, key terms checked absent
+    with bench/check_unanswerable.py);
+  * 12 answerable and 12 unanswerable questions about the sample article
+    (bench/data/sample_calibration.jsonl), so the model also sees what the signals look like on a
+    tiny index (7 passages).
+Reported, never fitted on: the held-out half (bench/data/pyfaq_unanswerable_heldout.jsonl), the
+20 off-topic questions of bench/data/pyfaq_unanswerable.jsonl and the seed questions
+(data/sample_questions.jsonl).
+
+    python bench/fit_calibration.py [--index data/indexes/pyfaq] [--seed-index DIR]
+
+Prints the fitted model as a Python literal (to paste into qa/calibration.py) and, for a range of
+thresholds, the share of each set that would be declined.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+
+from common import PYFAQ, ROOT, save
+
+SETS = {
+    "pyfaq": (PYFAQ / "questions.jsonl", "pyfaq", True),
+    "absent-fit": (ROOT / "bench" / "data" / "pyfaq_unanswerable_fit.jsonl", "pyfaq", True),
+    "absent-heldout": (ROOT / "bench" / "data" / "pyfaq_unanswerable_heldout.jsonl", "pyfaq", False),
+    "off-topic": (ROOT / "bench" / "data" / "pyfaq_unanswerable.jsonl", "pyfaq", False),
+    "sample-fit": (ROOT / "bench" / "data" / "sample_calibration.jsonl", "seed", True),
+    "seed": (ROOT / "data" / "sample_questions.jsonl", "seed", False),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index", default=str(ROOT / "data" / "indexes" / "pyfaq"))
+    parser.add_argument("--seed-index", default=None, help="index of data/sample (built in a temporary folder if not given)")
+    parser.add_argument("--l2", type=float, default=1.0)
+    args = parser.parse_args()
+
+    from qa import QA
+    from qa import metrics as M
+    from qa.calibration import fit_calibration
+    from qa.evaluation import load_questions
+
+    indexes = {"pyfaq": QA.load(args.index)}
+    if args.seed_index:
+        indexes["seed"] = QA.load(args.seed_index)
+    else:
+        indexes["seed"] = QA.build([ROOT / "data" / "sample"], index_dir=tempfile.mkdtemp(prefix="seed-index-"))
+
+    rows = []
+    for name, (path, index, fitted) in SETS.items():
+        qa = indexes[index]
+        for q in load_questions(path):
+            answer = qa.ask(q.question)
+            rows.append({"set": name, "id": q.id, "answerable": q.answerable, "fitted": fitted, "signals": dict(answer.signals)})
+    fit_rows = [r for r in rows if r["fitted"]]
+    # Each corpus counts as much as the other (the sample article has 24 questions, pyfaq 192),
+    # so the model serves a folder of a few files as well as a large documentation set.
+    per_corpus = {}
+    for r in fit_rows:
+        per_corpus[SETS[r["set"]][1]] = per_corpus.get(SETS[r["set"]][1], 0) + 1
+    weights = [len(fit_rows) / (len(per_corpus) * per_corpus[SETS[r["set"]][1]]) for r in fit_rows]
+    model = fit_calibration(
+        [r["signals"] for r in fit_rows], [r["answerable"] for r in fit_rows], weights=weights, l2=args.l2, fitted_on="bench/fit_calibration.py"
+    )
+    print("DEFAULT_CALIBRATION = Calibration(")
+    for key, value in model.to_dict().items():
+        print(f"    {key}={tuple(value) if isinstance(value, list) else value!r},")
+    print(")")
+    for r in rows:
+        r["confidence"] = model.probability(r["signals"])
+    # The default threshold is chosen on the fitting sets only: the highest one (in steps of 0.05)
+    # at which at most 3 % of the answerable fitting questions are declined.
+    answerable = [r for r in fit_rows if r["answerable"]]
+    threshold = 0.0
+    for step in range(1, 20):
+        if sum(r["confidence"] < step / 20 for r in answerable) <= 0.03 * len(answerable):
+            threshold = step / 20
+    print(f"abstain_threshold = {threshold}  (highest with <= 3 % of the {len(answerable)} answerable fitting questions declined)")
+
+    print("\nshare declined at each threshold (fitted sets marked *)")
+    names = list(SETS)
+    print("threshold  " + "  ".join(f"{n + ('*' if SETS[n][2] else ''):>15}" for n in names))
+    sweep = {}
+    for t in sorted({0.1, 0.2, 0.3, 0.4, 0.5, threshold}):
+        shares = {}
+        for n in names:
+            group = [r for r in rows if r["set"] == n]
+            shares[n] = sum(r["confidence"] < t for r in group) / len(group)
+        sweep[t] = shares
+        print(f"{t:>9}  " + "  ".join(f"{shares[n]:>15.3f}" for n in names) + ("   <- chosen" if t == threshold else ""))
+    aurocs = {}
+    for held in ("absent-heldout", "off-topic", "seed"):
+        group = [r for r in rows if r["set"] in (("pyfaq", held) if held != "seed" else ("seed",))]
+        aurocs[held] = M.auroc([r["confidence"] for r in group], [r["answerable"] for r in group])
+        print(f"AUROC {'pyfaq vs ' + held if held != 'seed' else 'seed answerable vs unanswerable'}: {aurocs[held]:.3f}")
+    save("calibration", {"model": model.to_dict(), "threshold": threshold, "sweep": sweep, "auroc": aurocs, "questions": rows})
+
+
+if __name__ == "__main__":
+    main()

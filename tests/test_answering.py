@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+
+from qa import InputError
+from qa.answering import ABSTAIN_TEXT, AnswerSettings, answer_question, score_sentences
+from qa.calibration import Calibration
+from qa.lexical import LexicalIndex
+from qa.sentences import passage_sentence_spans
+from qa.text import content_terms
+from qa.types import Hit, Passage
+
+ALWAYS = Calibration(features=("similarity",), coefficients=(0.0,), intercept=5.0, means=(0.0,), scales=(1.0,))
+NEVER = Calibration(features=("similarity",), coefficients=(0.0,), intercept=-5.0, means=(0.0,), scales=(1.0,))
+
+
+def _hit(text, rank, *, source="/d/a.md", start=0, score=0.5):
+    passage = Passage(id=f"p{rank}", doc_id="d", source=source, title="A", text=text, start=start, end=start + len(text))
+    return Hit(passage=passage, score=score, rank=rank)
+
+
+def _sentences(hit, similarities):
+    """Unit spans as the index stores them, with chosen similarities (the first key found in a
+    unit's text gives its similarity; 0.1 otherwise)."""
+    spans = passage_sentence_spans(hit.passage.text)
+    sims = [next((v for key, v in similarities.items() if key in hit.passage.text[a:b]), 0.1) for a, b in spans]
+    return spans, np.array(sims, dtype=np.float32)
+
+
+def _answer(hits, similarities, *, calibration=ALWAYS, **settings):
+    lexical = LexicalIndex.build([content_terms(h.passage.text) for h in hits])
+    return answer_question(
+        question="When does the council set the honey price?",
+        query="When does the council set the honey price?",
+        hits=hits,
+        sentences=[_sentences(h, similarities) for h in hits],
+        k=5,
+        lexical=lexical,
+        settings=AnswerSettings(**settings),
+        calibration=calibration,
+    )
+
+
+DOC = "## The Honey Council Since 1921\n\nThe council sets the price of honey every spring, after the harvest. It meets in Paris.\n\nBees are insects that live in large colonies and make honey."
+
+
+def test_the_lead_is_trimmed_of_its_heading_and_bold_and_cited_first():
+    answer = _answer([_hit(DOC, 1)], {"The council": 0.8, "It meets": 0.2, "Bees": 0.3})
+    assert answer.text.startswith("**The council sets the price of honey every spring, after the harvest. It meets in Paris.** [1]")
+    assert "#" not in answer.text and "Since 1921" not in answer.lead
+    assert answer.lead == "The council sets the price of honey every spring, after the harvest. It meets in Paris."
+    c = answer.citations[0]
+    assert c.text[c.highlight_start : c.highlight_end] == answer.lead
+
+
+def test_citations_are_numbered_in_order_of_appearance_and_all_are_cited():
+    other = "Honey prices are set by the council in spring, as the chronicle of the guild has long recorded."
+    third = "Unrelated text about the weather in the mountains, which changes quickly every afternoon."
+    hits = [_hit(DOC, 1, score=0.6), _hit(other, 2, source="/d/b.md", score=0.58), _hit(third, 3, source="/d/c.md", score=0.2)]
+    answer = _answer(hits, {"The council": 0.8, "Honey prices": 0.75, "Unrelated": 0.1}, support_ratio=0.8)
+    numbers = [c.number for c in answer.citations]
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 2
+    for n in numbers:
+        assert f"[{n}]" in answer.text
+    assert answer.text.index("[1]") < answer.text.index("[2]")
+    assert "[3]" not in answer.text or len(numbers) == 3
+    assert all(c.source != "/d/c.md" for c in answer.citations)  # a weak passage is not quoted, so not cited
+
+
+def test_overlapping_windows_are_cited_once_and_a_sentence_is_quoted_once():
+    first = DOC
+    # A second window of the same document that overlaps the first and repeats its best sentence.
+    offset = DOC.index("The council")
+    second = DOC[offset:] + " Colonies swarm in May."
+    hits = [_hit(first, 1, score=0.6), _hit(second, 2, start=offset, score=0.59)]
+    answer = _answer(hits, {"The council": 0.8, "Bees": 0.3, "Colonies": 0.7})
+    assert len(answer.citations) == 1
+    assert answer.text.count("The council sets the price") == 1
+
+
+def test_same_sentence_in_two_documents_is_quoted_once():
+    sentence = "The council sets the price of honey every spring, after the harvest."
+    hits = [_hit(sentence, 1, score=0.6), _hit(sentence, 2, source="/d/copy.md", score=0.6)]
+    answer = _answer(hits, {"The council": 0.8})
+    assert answer.text.count("The council sets") == 1 and len(answer.citations) == 1
+
+
+def test_abstention_keeps_signals_and_says_why():
+    answer = _answer([_hit(DOC, 1)], {"The council": 0.8}, calibration=NEVER)
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == () and answer.lead == ""
+    assert "below the threshold" in answer.reason and set(answer.signals) >= {"similarity", "missing_terms"}
+    assert answer.signals["similarity"] == pytest.approx(0.8)
+    assert _answer([], {}).abstained
+
+
+def test_a_sentence_that_asks_a_question_loses_to_one_that_tells():
+    text = "When does the council set the honey price? The council sets it every spring, after the harvest is in."
+    hits = [_hit(text, 1)]
+    spans, _ = _sentences(hits[0], {})
+    sims = np.array([0.85, 0.8], dtype=np.float32)[: len(spans)]
+    scored = score_sentences("When does the council set the honey price?", hits, [(spans, sims)], weights={}, settings=AnswerSettings(question_penalty=0.1, opener_weight=0.0))
+    best = max(scored, key=lambda s: s.score)
+    assert text[best.start : best.end].startswith("The council sets it")
+    scored = score_sentences("When does the council set the honey price?", hits, [(spans, sims)], weights={}, settings=AnswerSettings(question_penalty=0.0, opener_weight=0.0))
+    assert text[max(scored, key=lambda s: s.score).start :].startswith("When does")
+
+
+def test_answer_settings_convert_by_field_type():
+    settings = AnswerSettings().with_overrides({"widen": "false", "max_lead_words": "40", "passage_weight": "2", "abstain_threshold": 0.3})
+    assert settings.widen is False and settings.max_lead_words == 40 and settings.passage_weight == 2.0 and settings.abstain_threshold == 0.3
+    assert AnswerSettings().with_overrides({"widen": "yes"}).widen is True
+    for bad in ({"max_lead_words": "2.7"}, {"max_lead_words": 2.7}, {"widen": "maybe"}, {"passage_weight": True}, {"abstain_threshold": 1.5}, {"term_weight": "-1"}):
+        with pytest.raises(InputError):
+            AnswerSettings().with_overrides(bad)
+    with pytest.raises(InputError, match="unknown answer setting 'nope'"):
+        AnswerSettings().with_overrides({"nope": 1})
+    assert AnswerSettings.from_dict({"lexical_weight": 0.3, "coverage_weight": 0.5}) == AnswerSettings()  # old index keys are ignored
