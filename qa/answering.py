@@ -25,6 +25,7 @@ passages. Three questions are decided here, all without an LLM:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Mapping, Sequence
 
@@ -32,10 +33,10 @@ import numpy as np
 
 from .answer_cues import question_kind, shape_match
 from .calibration import DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_CALIBRATION, Calibration
-from .composition import Piece, is_question, pieces, render_quote, trim_quote, widen_lead
+from .composition import Piece, is_code, is_question, opens_section, pieces, render_quote, trim_quote, widen_lead
 from .errors import InputError
 from .lexical import LexicalIndex
-from .salience import CORPUS_PRIOR_PASSAGES, coverage, term_weights, text_terms
+from .salience import CORPUS_PRIOR_PASSAGES, MAX_WEIGHT, coverage, term_weights, text_terms
 from .text import content_terms
 from .types import Answer, Citation, Hit, Passage
 
@@ -55,8 +56,8 @@ class AnswerSettings:
     - ``max_lead_words``: the lead is widened with context only while it stays this short.
     - ``support_ratio``: a supporting quote must score at least this share of the lead's score.
     - ``passage_weight``, ``term_weight``, ``shape_weight``, ``echo_penalty``,
-      ``question_penalty``, ``opener_weight``: how a sentence is scored as the answer (see
-      :func:`score_sentences`; 0 switches a cue off).
+      ``question_penalty``, ``opener_weight``, ``section_weight``, ``code_penalty``: how a
+      sentence is scored as the answer (see :func:`score_sentences`; 0 switches a cue off).
     - ``widen``: add the context a reader needs to the lead (see :func:`qa.composition.widen_lead`).
 
     >>> AnswerSettings().with_overrides({"widen": "false"}).widen
@@ -76,6 +77,11 @@ class AnswerSettings:
     echo_penalty: float = 0.0
     question_penalty: float = 0.1
     opener_weight: float = 0.1
+    # What a section says first is its point: the answer under a question heading, the summary
+    # under a title (README, "Answers": +12 points on pyfaq, +18 on its FAQ with the questions
+    # kept; -1 question of 40 on reference pages, whose answers sit inside sections).
+    section_weight: float = 0.3
+    code_penalty: float = 0.5  # a code block is shown under the sentence that introduces it, never as the lead
     widen: bool = True
 
     def __post_init__(self) -> None:
@@ -87,7 +93,7 @@ class AnswerSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(f"{name} must be an integer >= 1, got {value!r}")
-        for name in ("passage_weight", "term_weight", "shape_weight", "echo_penalty", "question_penalty", "opener_weight"):
+        for name in ("passage_weight", "term_weight", "shape_weight", "echo_penalty", "question_penalty", "opener_weight", "section_weight", "code_penalty"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise InputError(f"{name} must be a number >= 0, got {value!r}")
@@ -163,6 +169,7 @@ def score_sentences(
     weights: Mapping[str, float],
     settings: AnswerSettings,
     layouts: Sequence[Sequence[Piece]] | None = None,
+    section_starts: Sequence[bool] | None = None,
 ) -> list[SentenceScore]:
     """Every sentence of ``hits`` scored as the answer (``sentences[i]`` holds the unit spans and
     their similarities to the question for hit ``i``)::
@@ -170,9 +177,12 @@ def score_sentences(
         score = similarity + passage_weight x passage score + term_weight x question terms held
               + shape_weight x answer shape - question_penalty x (asks a question)
               - echo_penalty x (adds no word of its own) + opener_weight x (opens a paragraph)
+              + section_weight x (opens a section) - code_penalty x (is code)
 
     A unit made only of headings is no candidate. ``layouts[i]`` is
-    :func:`qa.composition.pieces` of hit ``i``'s text (computed here when not given).
+    :func:`qa.composition.pieces` of hit ``i``'s text (computed here when not given);
+    ``section_starts[i]`` says whether hit ``i``'s passage starts where a section of its document
+    starts (:meth:`qa.types.Document.starts_section`; taken as no when not given).
     """
     kind = question_kind(question)
     asked = set(content_terms(question))
@@ -200,11 +210,17 @@ def score_sentences(
                 score -= settings.echo_penalty * (1.0 - own)
             if settings.opener_weight and (start == 0 or text[:start].rstrip(" \t").endswith("\n\n") or text[:start].endswith("\n")):
                 score += settings.opener_weight
+            starts_section = bool(section_starts[i]) if section_starts is not None else False
+            if settings.section_weight and opens_section(text, start, parts, passage_opens_section=starts_section):
+                score += settings.section_weight
+            if settings.code_penalty and is_code(parts, start, end):
+                score -= settings.code_penalty
             scored.append(SentenceScore(hit_index=i, unit=unit, start=start, end=end, similarity=similarity, score=score))
     return scored
 
 
 def answer_signals(
+    question: str,
     hits: Sequence[Hit],
     scored: Sequence[SentenceScore],
     *,
@@ -212,8 +228,11 @@ def answer_signals(
     lexical: LexicalIndex,
     query_terms: Sequence[str],
     depth: int,
+    corpus: Sequence[Passage] | None = None,
 ) -> dict[str, float]:
-    """What the confidence is computed from (see :data:`qa.calibration.SIGNALS`)."""
+    """What the confidence is computed from (see :data:`qa.calibration.SIGNALS`); ``corpus``
+    (every passage of the index, by row) lets names of the question be looked up in the whole
+    index rather than in the top passages only."""
     scores = [h.score for h in hits[:SIGNAL_DEPTH]]
     best_similarity: dict[int, float] = {}
     for s in scored:
@@ -223,6 +242,8 @@ def answer_signals(
     # so the two are combined passage by passage (geometric mean), and the best passage counts.
     best_coverage = support = phrases = 0.0
     asked = list(query_terms)
+    # Neighbouring question terms that sit side by side in a passage, in the question's order
+    # (stopwords skipped). Either order was measured too: it fires for more unanswerable questions.
     pairs = {(a, b) for a, b in zip(asked, asked[1:]) if a != b}
     for i, hit in enumerate(hits[:depth]):
         if pairs and not phrases:
@@ -232,8 +253,19 @@ def answer_signals(
         passage_coverage = coverage(weights, terms) if weights else 0.0
         best_coverage = max(best_coverage, passage_coverage)
         support = max(support, math.sqrt(max(0.0, best_similarity.get(i, 0.0)) * passage_coverage))
+    # Words of the question the index never uses, and names it never uses as written ("PEP 695",
+    # "sys.monitoring": their words occur, never together), each name counting as a rare word.
     total = sum(weights.values())
-    missing = sum(w for t, w in weights.items() if lexical.document_frequency(t) == 0) / total if total else 0.0
+    absent = sum(w for t, w in weights.items() if lexical.document_frequency(t) == 0)
+    names = _question_names(question)
+    if corpus is not None:
+        absent_names = sum(1 for name in names if not name_in_index(name, lexical, corpus))
+    else:
+        passages = " ".join(" ".join(h.passage.text.split()) for h in hits[:depth]).casefold()
+        absent_names = sum(1 for name in names if name not in passages)
+    absent += absent_names * MAX_WEIGHT
+    total += absent_names * MAX_WEIGHT
+    missing = absent / total if total else 0.0
     # A word missing from a few passages says little about the documents' subject; missing from
     # thousands, it says the documents never discuss it. Trusted like corpus frequencies are.
     size = len(lexical)
@@ -247,6 +279,40 @@ def answer_signals(
         "score_gap": _score_gap(hits[:SIGNAL_DEPTH]),
         "missing_terms": float(missing),
     }
+
+
+# Names a question can ask about that the word index splits apart: dotted identifiers
+# ("sys.monitoring", "typing.override") and a word with its number ("PEP 695", "Python 3.12").
+_NAME = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b|\b[A-Za-z]{2,}[ -]?\d+(?:\.\d+)*\b")
+_ABBREVIATIONS = frozenset(("e.g", "i.e", "etc", "vs", "cf", "a.k.a"))
+# A name whose rarest word is in more passages than this is taken as present: checking them all
+# would cost more than the question (such a name is made of common words anyway).
+NAME_CHECK_LIMIT = 5000
+
+
+def _question_names(question: str) -> list[str]:
+    """The names of :data:`_NAME` in ``question``, normalised for a case-insensitive search.
+
+    >>> _question_names("How do I use sys.monitoring in Python 3.12 (e.g. as PEP 669 says)?")
+    ['sys.monitoring', 'python 3.12', 'pep 669']
+    """
+    names = (" ".join(m.group(0).split()).casefold() for m in _NAME.finditer(question))
+    return list(dict.fromkeys(n for n in names if n not in _ABBREVIATIONS))
+
+
+def name_in_index(name: str, lexical: LexicalIndex, corpus: Sequence[Passage]) -> bool:
+    """Whether some passage of the index holds ``name`` as written (case and spacing aside):
+    the passages holding its rarest word are read, so a name made of known words ("PEP 695",
+    "sys.monitoring") still counts as absent when the words never occur together."""
+    terms = content_terms(name)
+    if not terms:
+        return True
+    rarest = min(terms, key=lexical.document_frequency)
+    rows = lexical.rows_with(rarest)
+    if len(rows) > NAME_CHECK_LIMIT:
+        return True
+    pattern = re.compile(r"(?<![\w.])" + r"[\s-]*".join(re.escape(part) for part in re.split(r"[\s-]+", name)) + r"(?![\w])", re.IGNORECASE)
+    return any(pattern.search(corpus[int(row)].text) for row in rows)
 
 
 def _score_gap(hits: Sequence[Hit]) -> float:
@@ -336,16 +402,22 @@ def answer_question(
     lexical: LexicalIndex,
     settings: AnswerSettings,
     calibration: Calibration | None = None,
+    section_starts: Sequence[bool] | None = None,
+    corpus: Sequence[Passage] | None = None,
 ) -> Answer:
-    """Build the answer for ``question`` from ranked ``hits`` (see the module docstring)."""
+    """Build the answer for ``question`` from ranked ``hits`` (see the module docstring);
+    ``section_starts[i]``: whether hit ``i``'s passage starts a section of its document."""
     if not hits:
         return Answer(question=question, query=query, text=ABSTAIN_TEXT, abstained=True, reason="nothing is indexed")
     depth = min(len(hits), max(k, settings.evidence_depth))
     evidence = list(hits[:depth])
     weights = term_weights(query, lexical)
     layouts = [pieces(hit.passage.text) for hit in evidence]
-    scored = score_sentences(query, evidence, sentences[:depth], weights=weights, settings=settings, layouts=layouts)
-    signals = answer_signals(hits, scored, weights=weights, lexical=lexical, query_terms=content_terms(query), depth=depth)
+    scored = score_sentences(
+        query, evidence, sentences[:depth], weights=weights, settings=settings, layouts=layouts,
+        section_starts=section_starts[:depth] if section_starts is not None else None,
+    )
+    signals = answer_signals(query, hits, scored, weights=weights, lexical=lexical, query_terms=content_terms(query), depth=depth, corpus=corpus)
     confidence = float((calibration or DEFAULT_CALIBRATION).probability(signals))
     explanation = (
         f"best sentence similarity {signals['similarity']:.2f}, question terms covered {signals['coverage']:.0%}, "

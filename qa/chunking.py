@@ -32,6 +32,7 @@ class ChunkingSettings:
     overlap_words: int = DEFAULT_OVERLAP_WORDS
     align_blocks: bool = True  # start windows at paragraph starts where possible (README: +5 MRR@10 on pyfaq)
     sentence_min_words: int = 8  # shorter sentence fragments join the next (qa.sentences)
+    code_units: bool = True  # a code block is a sentence unit of its own, never glued to prose (qa.sentences)
 
     def __post_init__(self) -> None:
         if not isinstance(self.chunk_words, int) or self.chunk_words < 8:
@@ -53,6 +54,8 @@ class ChunkingSettings:
             overlap_words=int(data.get("overlap_words", DEFAULT_OVERLAP_WORDS)),
             align_blocks=bool(data.get("align_blocks", True)),
             sentence_min_words=int(data.get("sentence_min_words", 8)),
+            # Indexes written before the setting existed glued code to prose.
+            code_units=bool(data.get("code_units", False)),
         )
 
 

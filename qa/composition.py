@@ -45,6 +45,7 @@ _CONTINUES = re.compile(
     re.IGNORECASE,
 )
 HEADING_MAX_WORDS = 16
+QUESTION_HEADING_MAX_WORDS = 30
 # A lead shorter than this rarely stands alone ("Yes.", "See below."): the next sentence joins it.
 SHORT_LEAD_WORDS = 12
 CODE_MAX_LINES = 12
@@ -121,6 +122,11 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
         return False
     if len(lines) == 1 and len(lines[0].split()) <= HEADING_MAX_WORDS and not _SENTENCE_PUNCTUATION.search(lines[0]):
         out.append(Segment("heading", first_a, first_b))  # a title line: short, no end punctuation
+        return False
+    if len(lines) == 1 and len(lines[0].split()) <= QUESTION_HEADING_MAX_WORDS and is_question(lines[0]):
+        # A question alone on its line is what the text under it answers (a FAQ entry, an HTML
+        # heading): quoting it as the answer would only repeat the question.
+        out.append(Segment("heading", first_a, first_b))
         return False
     out.append(Segment("text", first_a, block[-1][1]))
     return False
@@ -228,6 +234,29 @@ def is_question(text: str) -> bool:
     (True, False)
     """
     return text.rstrip().rstrip("\"'”’»)]").endswith("?")
+
+
+def opens_section(text: str, start: int, parts: Sequence[Piece], *, passage_opens_section: bool) -> bool:
+    r"""Whether the quote starting at ``start`` is the first thing said in its section: the first
+    prose after a question heading ("How do I ...?" alone on its line), or the first prose of a
+    passage that starts where a section of its document starts (after its heading, if any).
+
+    >>> t = "Setup\n\nHow do I install it?\n\nRun the installer. Then reboot."
+    >>> opens_section(t, t.index("Run"), pieces(t), passage_opens_section=False)
+    True
+    >>> opens_section(t, t.index("Then"), pieces(t), passage_opens_section=True)
+    False
+    """
+    before = [p for p in parts if p.end <= start]
+    if before and before[-1].kind == "heading" and is_question(text[before[-1].start : before[-1].end]):
+        return True
+    return passage_opens_section and all(p.kind == "heading" for p in before)
+
+
+def is_code(parts: Sequence[Piece], start: int, end: int) -> bool:
+    """Whether ``[start, end)`` holds nothing but code (a code block is never the answer's lead)."""
+    inside = [p for p in parts if p.start < end and p.end > start]
+    return bool(inside) and all(p.kind == "code" for p in inside)
 
 
 def refers_back(text: str) -> bool:

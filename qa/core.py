@@ -607,6 +607,8 @@ class QA:
                 lexical=contents.lexical,
                 settings=answer_settings,
                 calibration=self.calibration,
+                section_starts=[_starts_section(contents, hit.passage) for hit, _ in found],
+                corpus=contents.passages,
             )
 
     def evaluate(self, questions: Any, *, k: int = 10, **kwargs: Any):
@@ -629,6 +631,11 @@ class SplitDocuments:
     sentence_keys: list[str]
 
 
+def _starts_section(contents: IndexContents, passage: Passage) -> bool:
+    document = contents.documents.get(passage.source)
+    return document is not None and document.starts_section(passage.start)
+
+
 def split_documents(documents: Sequence[Document], settings: IndexSettings) -> SplitDocuments:
     """Chunk ``documents`` and derive every text to embed, as an index with ``settings`` does.
 
@@ -637,7 +644,7 @@ def split_documents(documents: Sequence[Document], settings: IndexSettings) -> S
     """
     passages = [p for doc in documents for p in chunk_document(doc, settings.chunking)]
     texts = [passage_index_text(p, context=settings.context) for p in passages]
-    spans = [passage_sentence_spans(p.text, settings.chunking.sentence_min_words) for p in passages]
+    spans = [passage_sentence_spans(p.text, settings.chunking.sentence_min_words, code_units=settings.chunking.code_units) for p in passages]
     sentence_texts = [sentence_embed_text(p.text[a:b]) for p, group in zip(passages, spans) for a, b in group]
     return SplitDocuments(
         passages=passages,

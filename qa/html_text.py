@@ -27,6 +27,14 @@ _BLOCK_TAGS = frozenset(
     """p div li ul ol dl dt dd table thead tbody tfoot tr caption blockquote section article main
     figure figcaption address details summary hr br center body html fieldset legend""".split()
 )
+# A sectioning element starts a new part of the page even when it has no heading of its own (a
+# heading may have been removed, or be drawn by CSS): passages never run across its start.
+# docutils' HTML4 writer (older Sphinx) marks sections as <div class="section">.
+_SECTIONING_TAGS = frozenset(("section", "article"))
+
+
+def _is_sectioning(tag: str, element) -> bool:
+    return tag in _SECTIONING_TAGS or tag == "div" and "section" in (element.get("class") or "").split()
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _MAIN_XPATHS = (
     "//main",
@@ -147,6 +155,8 @@ def _walk(region, builder: _Builder) -> None:
             continue
         if tag in _BLOCK_TAGS:
             builder.flush()
+            if _is_sectioning(tag, node):
+                builder.blocks.append(("s", 0, ""))
             if tag == "li":
                 builder.add_inline("- ")
         elif tag in ("td", "th") and node.getprevious() is not None:
@@ -194,9 +204,19 @@ def extract_html(markup: str | bytes, *, fallback_title: str = "") -> HtmlText:
     first_h1 = ""
     offset = 0
     open_section: tuple[int, tuple[str, ...]] | None = None
+    new_part = False  # a sectioning element opened since the last block
     for kind, level, text in builder.blocks:
+        if kind == "s":
+            new_part = True
+            continue
         if pieces:
             offset += 2  # the blank line between blocks
+        if new_part and kind != "h" and offset > (open_section[0] if open_section else 0):
+            # A part without a heading of its own: the same heading path, but a boundary.
+            if open_section is not None:
+                sections.append(Section(open_section[0], offset - 2, open_section[1]))
+            open_section = (offset, open_section[1] if open_section else ())
+        new_part = False
         if kind == "h":
             while heading_stack and heading_stack[-1][0] >= level:
                 heading_stack.pop()

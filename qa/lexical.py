@@ -114,6 +114,15 @@ class LexicalIndex:
         df = np.array([indptr[i + 1] - indptr[i] for i in ids], dtype=np.float64)
         return np.log(1 + (n - df + 0.5) / (df + 0.5))  # Lucene's idf, as bm25s computes it
 
+    def rows_with(self, term: str) -> np.ndarray:
+        """Rows of the passages that contain ``term`` (its posting list), in row order."""
+        ids = self._term_ids([term])
+        if not ids:
+            return np.zeros(0, dtype=np.int64)
+        matrix = self._model.scores
+        start, end = int(matrix["indptr"][ids[0]]), int(matrix["indptr"][ids[0] + 1])
+        return np.sort(np.asarray(matrix["indices"][start:end], dtype=np.int64))
+
     def scores(self, terms: Sequence[str]) -> np.ndarray | None:
         """BM25 score of every passage for ``terms`` (``None`` when no term is in the index)."""
         ids = self._term_ids(terms)

@@ -18,6 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .composition import segments
 from .text import sentence_spans
 
 # Sentences longer than this are code blocks or tables; their first words say what they are,
@@ -30,17 +31,51 @@ MAX_SENTENCE_WORDS = 60
 MIN_UNIT_WORDS = 8
 
 
-def passage_sentence_spans(text: str, min_words: int = MIN_UNIT_WORDS) -> list[tuple[int, int]]:
+def passage_sentence_spans(text: str, min_words: int = MIN_UNIT_WORDS, *, code_units: bool = True) -> list[tuple[int, int]]:
     r"""Sentence-like units inside a passage text: sentences, with fragments under ``min_words``
     words merged into the next one (at least one span for any non-blank text).
+
+    With ``code_units`` a code block (see :func:`qa.composition.segments`) is one unit and is
+    never merged with the prose around it: "print(x)\n10\n\nIn Python, variables ..." would
+    otherwise give the sentence a vector half made of code.
 
     >>> text = "Install\n\nRun the installer and follow the steps shown. Then reboot the machine and log in again as before."
     >>> [text[a:b] for a, b in passage_sentence_spans(text)]
     ['Install\n\nRun the installer and follow the steps shown.', 'Then reboot the machine and log in again as before.']
+    >>> code = "Try this:\n\n$ make run\n$ make test\n\nBoth commands set everything up on a fresh machine."
+    >>> [code[a:b] for a, b in passage_sentence_spans(code)]
+    ['Try this:', '$ make run\n$ make test', 'Both commands set everything up on a fresh machine.']
     """
     spans = sentence_spans(text)
     if not spans:
         return [(0, len(text))] if text.strip() else []
+    if not code_units:
+        return _merge_short(text, spans, min_words)
+    code = [s for s in segments(text) if s.kind == "code"]
+    units: list[tuple[int, int]] = []
+    prose: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        block = next((c for c in code if c.start <= spans[i][0] < c.end), None)
+        if block is None:
+            prose.append(spans[i])
+            i += 1
+            continue
+        units.extend(_merge_short(text, prose, min_words))
+        prose = []
+        end = spans[i][1]
+        while i < len(spans) and spans[i][0] < block.end:
+            end = max(end, spans[i][1])
+            i += 1
+        units.append((block.start if block.start <= end else spans[i - 1][0], end))
+    units.extend(_merge_short(text, prose, min_words))
+    return units
+
+
+def _merge_short(text: str, spans: list[tuple[int, int]], min_words: int) -> list[tuple[int, int]]:
+    """Consecutive sentence spans with fragments under ``min_words`` merged into the next one."""
+    if not spans:
+        return []
     units: list[tuple[int, int]] = []
     start, end, words = spans[0][0], spans[0][1], len(text[spans[0][0] : spans[0][1]].split())
     for a, b in spans[1:]:

@@ -115,6 +115,10 @@ class Document:
                 found = section.path  # later (inner) spans win
         return found
 
+    def starts_section(self, offset: int) -> bool:
+        """Whether a section (a heading, or a sectioning element of an HTML page) starts at ``offset``."""
+        return any(section.start == offset for section in self.sections)
+
     def page_at(self, offset: int) -> int | None:
         """The 1-based page number holding ``offset``, or ``None`` for documents without pages."""
         if not self.pages:

@@ -6,6 +6,7 @@ from qa.answering import ABSTAIN_TEXT, AnswerSettings, answer_question, score_se
 from qa.calibration import Calibration
 from qa.lexical import LexicalIndex
 from qa.sentences import passage_sentence_spans
+from qa.salience import term_weights
 from qa.text import content_terms
 from qa.types import Hit, Passage
 
@@ -114,3 +115,75 @@ def test_answer_settings_convert_by_field_type():
     with pytest.raises(InputError, match="unknown answer setting 'nope'"):
         AnswerSettings().with_overrides({"nope": 1})
     assert AnswerSettings.from_dict({"lexical_weight": 0.3, "coverage_weight": 0.5}) == AnswerSettings()  # old index keys are ignored
+
+
+def test_the_answer_under_a_question_heading_leads_not_the_heading():
+    text = (
+        "When does the council set the honey price?\n\nThe council meets after the harvest, every spring.\n\n"
+        "Honey prices rise in dry years, when bees find fewer flowers to visit."
+    )
+    hits = [_hit(text, 1)]
+    sims = {"When does": 0.95, "The council meets": 0.6, "Honey prices": 0.65}
+    answer = _answer(hits, sims)
+    assert answer.lead == "The council meets after the harvest, every spring."
+    # The cue is what decides: without it the more similar later paragraph leads.
+    assert _answer(hits, sims, section_weight=0.0).lead.startswith("Honey prices rise")
+
+
+def test_the_first_sentence_of_a_section_is_preferred_only_where_a_section_starts():
+    text = "The council meets after the harvest, every spring. Honey prices rise in dry years, when bees find fewer flowers."
+    hit = _hit(text, 1)
+    spans, sims = _sentences(hit, {"The council": 0.6, "Honey prices": 0.75})  # opening a paragraph adds 0.1
+
+    def lead(section_starts):
+        scored = score_sentences("When is the price set?", [hit], [(spans, sims)], weights={}, settings=AnswerSettings(), section_starts=section_starts)
+        best = max(scored, key=lambda s: s.score)
+        return text[best.start : best.end]
+
+    assert lead([True]).startswith("The council")
+    assert lead([False]).startswith("Honey prices") and lead(None).startswith("Honey prices")
+
+
+def test_a_code_block_never_leads():
+    text = "Prices are computed by the council's own tool, every spring:\n\n>>> price = council.honey_price(year=2024)\n>>> print(price)\n\nThe result is in euros per kilo."
+    hits = [_hit(text, 1)]
+    answer = _answer(hits, {">>> price": 0.9, "Prices are computed": 0.6, "The result": 0.3})
+    assert answer.lead.startswith("Prices are computed")
+    assert "```" in answer.text and "honey_price" in answer.text  # the code it introduces is shown, as code
+    assert _answer(hits, {">>> price": 0.9, "Prices are computed": 0.6, "The result": 0.3}, code_penalty=0.0).lead.startswith(">>> price")
+
+
+def test_names_are_looked_up_as_written_in_the_whole_index():
+    from qa.answering import _question_names, name_in_index
+
+    texts = [
+        "PEP 8 is the style guide. The sys module holds interpreter state.",
+        "Monitoring tools for servers are many.",
+        "See sys.settrace for tracing; version 3.12 changed nothing here.",
+    ]
+    corpus = [_hit(t, i).passage for i, t in enumerate(texts, 1)]
+    lexical = LexicalIndex.build([content_terms(t) for t in texts])
+    assert _question_names("How do I use sys.monitoring (e.g. as PEP 669 says) in Python 3.12?") == ["sys.monitoring", "pep 669", "python 3.12"]
+    found = {name: name_in_index(name, lexical, corpus) for name in ("sys.monitoring", "sys.settrace", "pep 8", "PEP 669", "python 3.12", "SYS.SETTRACE")}
+    # Brute force: a case-insensitive search of every passage.
+    assert found == {name: any(name.casefold() in t.casefold() for t in texts) for name in found}
+    assert found["sys.settrace"] and not found["sys.monitoring"]  # "sys" and "monitoring" occur, never together
+
+
+def test_a_name_the_index_never_holds_counts_as_a_missing_term():
+    texts = [f"Style rule {i}: see PEP 8 and the sys module for details of interpreter state number {i}." for i in range(60)]
+    hits = [_hit(t, i, source=f"/d/{i}.md") for i, t in enumerate(texts[:5], 1)]
+    lexical = LexicalIndex.build([content_terms(t) for t in texts])
+    corpus = [_hit(t, i).passage for i, t in enumerate(texts)]
+
+    def missing(question):
+        scored = score_sentences(question, hits, [_sentences(h, {}) for h in hits], weights={}, settings=AnswerSettings())
+        weights = term_weights(question, lexical)
+        from qa.answering import answer_signals
+
+        return answer_signals(question, hits, scored, weights=weights, lexical=lexical, query_terms=content_terms(question), depth=5, corpus=corpus)["missing_terms"]
+
+    assert missing("Which style rule details the sys module and PEP 8?") == 0.0
+    # Every word occurs in the index, never as "sys.state" or "PEP 60".
+    assert missing("Which style rule details sys.state?") > 0.2
+    assert missing("Which style rule details PEP 60?") > 0.2

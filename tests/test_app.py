@@ -54,7 +54,7 @@ def test_store_uploads_caps_size_confines_names_and_never_overwrites(tmp_path):
 
 def test_chat_turn_in_process(seed_qa):
     app = chat_app.ChatApp(seed_qa)
-    message, sources = app.chat("Which countries joined the statement?", [], 5, "hybrid", None)
+    message, sources = app.chat("Which non-NATO countries joined the statement?", [], 5, "hybrid", None)
     assert "[1]" in message and "qa-citation" in message
     assert "nato-dprk-statement.txt" in sources and "<mark>" in sources
     history = [{"role": "user", "content": "Which UN Security Council resolutions are violated?"}, {"role": "assistant", "content": message}]

@@ -1,4 +1,4 @@
-from qa.composition import pieces, prose_words, render_quote, segments, trim_quote, widen_lead
+from qa.composition import is_code, opens_section, pieces, prose_words, render_quote, segments, trim_quote, widen_lead
 
 MARKDOWN = """# Honey
 
@@ -120,3 +120,40 @@ def test_pieces_are_sentences_of_paragraphs():
 def test_a_line_with_a_sentence_in_it_is_not_a_title():
     text = "The code is 48151623. <script>x</script>\nShort title line\nNumbers: one two"
     assert [k for k, _ in _kinds(text)] == ["text", "heading", "text"]
+
+
+FAQ = "Installing\n\nHow do I install the tool on a laptop?\n\nRun the installer from the downloads page. It takes a minute.\n\nDoes it need a network?\n\nNo. Everything runs offline."
+
+
+def test_a_question_alone_on_its_line_is_a_heading_not_a_quote():
+    kinds = _kinds(FAQ)
+    assert ("heading", "How do I install the tool on a laptop?") in kinds and ("heading", "Does it need a network?") in kinds
+    # A question inside a paragraph stays prose.
+    assert _kinds("Why does it fail? Because the file is missing.") == [("text", "Why does it fail? Because the file is missing.")]
+    # The quote of a unit that glues a question heading to its answer is the answer alone.
+    start = FAQ.index("How do I")
+    span = trim_quote(FAQ, start, FAQ.index(" It takes"))
+    assert FAQ[slice(*span)] == "Run the installer from the downloads page."
+
+
+def test_opens_section_after_a_question_heading_or_at_a_section_start():
+    parts = pieces(FAQ)
+    assert opens_section(FAQ, FAQ.index("Run the installer"), parts, passage_opens_section=False)
+    assert opens_section(FAQ, FAQ.index("No. Everything"), parts, passage_opens_section=False)
+    assert not opens_section(FAQ, FAQ.index("It takes"), parts, passage_opens_section=True)
+    text = "Intro words of a plain section. Second sentence here."
+    assert opens_section(text, 0, pieces(text), passage_opens_section=True)
+    assert not opens_section(text, 0, pieces(text), passage_opens_section=False)
+    assert not opens_section(text, text.index("Second"), pieces(text), passage_opens_section=True)
+    # After a heading that is not a question, only a passage that starts its section counts.
+    titled = "Installing\n\nRun the installer."
+    assert opens_section(titled, titled.index("Run"), pieces(titled), passage_opens_section=True)
+    assert not opens_section(titled, titled.index("Run"), pieces(titled), passage_opens_section=False)
+
+
+def test_is_code_only_for_spans_of_code():
+    text = "Run this:\n\n>>> import os\n>>> os.getcwd()\n\nIt prints the folder."
+    parts = pieces(text)
+    code = text.index(">>>")
+    assert is_code(parts, code, text.index("\n\nIt prints"))
+    assert not is_code(parts, 0, len(text)) and not is_code(parts, 0, 9)

@@ -192,7 +192,7 @@ def test_answering_from_a_saved_index_does_not_import_torch(seed_index):
     script = (
         "import sys\n"
         "from qa import QA\n"
-        f"answer = QA.load({str(seed_index)!r}, mmap=True).ask('Which countries joined the statement?')\n"
+        f"answer = QA.load({str(seed_index)!r}, mmap=True).ask('Which non-NATO countries joined the statement?')\n"
         "assert answer.citations, answer\n"
         "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))\n"
     )

@@ -45,7 +45,7 @@ def test_citations_are_verifiable_substrings(seed_qa, seed_questions):
 
 
 def test_answer_markers_match_citations(seed_qa):
-    answer = seed_qa.ask("Which countries joined the statement?")
+    answer = seed_qa.ask("Which non-NATO countries joined the statement?")
     numbers = [c.number for c in answer.citations]
     assert numbers == list(range(1, len(numbers) + 1))
     assert "[1]" in answer.text

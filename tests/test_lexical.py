@@ -88,3 +88,10 @@ def test_top_k_positive_equals_a_full_sort(seed, k):
     sparse = np.zeros(n)
     sparse[[5, 70, 900]] = [1.0, 3.0, 2.0]  # fewer positives than the sample needs
     assert top_k_positive(sparse, k).tolist() == [70, 900, 5][:k]
+
+
+def test_rows_with_is_the_posting_list():
+    index = LexicalIndex.build(DOCS)
+    for term in ("cat", "dog", "sat", "bird", "unknown"):
+        assert index.rows_with(term).tolist() == [i for i, d in enumerate(DOCS) if term in d]
+    assert LexicalIndex.build([]).rows_with("cat").tolist() == []

@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from qa.chunking import chunk_document
 from qa.loaders import load_documents, load_file, source_name
 from tests.conftest import PYFAQ_DIR, pdf_bytes, write
 
@@ -65,6 +66,26 @@ code line 2</pre>
     assert "a | b" in doc.text and "1 | 2" in doc.text
     assert doc.section_at(doc.text.index("code line 1")) == ("Topic", "Details")
     assert doc.section_at(doc.text.index("First bold")) == ("Topic",)
+
+
+def test_html_sectioning_elements_are_boundaries_even_without_a_heading(tmp_path):
+    page = """<html><body><main><h1>FAQ</h1><section><h2>General</h2><p>Intro to the questions.</p>
+    <section id="a"><p>Not as such. First answer text.</p><p>More of the first answer.</p></section>
+    <div class="section" id="b"><p>Yes. Second answer text.</p></div>
+    <section id="c"><h3>Headed part</h3><p>Third text.</p></section></section></main></body></html>"""
+    [doc] = load_file(write(tmp_path / "faq.html", page)).documents
+    starts = [s.start for s in doc.sections]
+    for opener in ("Not as such.", "Yes. Second", "Headed part"):
+        assert doc.text.index(opener) in starts, opener
+        assert doc.starts_section(doc.text.index(opener))
+    assert not doc.starts_section(doc.text.index("More of the first"))
+    # A part without a heading keeps the heading path it sits under; a headed one adds its own.
+    assert doc.section_at(doc.text.index("Yes. Second")) == ("FAQ", "General")
+    assert doc.section_at(doc.text.index("Third text")) == ("FAQ", "General", "Headed part")
+    # A heading that opens its sectioning element makes one boundary, not two.
+    assert len(starts) == len(set(starts)) == 5
+    passages = chunk_document(doc)
+    assert not any("First answer" in p.text and "Second answer" in p.text for p in passages)
 
 
 def test_html_sphinx_page_from_pyfaq_comes_out_clean():

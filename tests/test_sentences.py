@@ -49,3 +49,29 @@ def test_sentence_helpers():
     assert passage_sentence_spans("no final period") == [(0, 15)]
     long = " ".join(["w"] * 100)
     assert len(sentence_embed_text(long).split()) == MAX_SENTENCE_WORDS
+
+
+def test_code_blocks_are_units_of_their_own():
+    from qa.sentences import passage_sentence_spans
+
+    text = (
+        "It can be a surprise to get the error in working code.\n\nThis code:\n\n>>> x = 10\n>>> def bar():\n...     print(x)\n...\n>>> bar()\n10\n\n"
+        "works, but this one does not work at all for you.\n\nIn Python, variables that are only referenced inside a function are implicitly global."
+    )
+    units = [text[a:b] for a, b in passage_sentence_spans(text)]
+    code = [u for u in units if ">>>" in u]
+    assert code == [">>> x = 10\n>>> def bar():\n...     print(x)\n...\n>>> bar()\n10"]
+    assert units[-1] == "In Python, variables that are only referenced inside a function are implicitly global."
+    glued = [text[a:b] for a, b in passage_sentence_spans(text, code_units=False)]
+    assert any(">>>" in u and "works" in u for u in glued)  # the old units glued code to prose
+    # Units still cover every sentence of the text, in order, without overlap.
+    spans = passage_sentence_spans(text)
+    assert all(b <= c for (_, b), (c, _) in zip(spans, spans[1:]))
+
+
+def test_old_indexes_keep_their_units():
+    from qa.chunking import ChunkingSettings
+
+    assert ChunkingSettings().code_units is True
+    assert ChunkingSettings.from_dict({"chunk_words": 120}).code_units is False  # written before the setting
+    assert ChunkingSettings.from_dict(ChunkingSettings().to_dict()) == ChunkingSettings()
