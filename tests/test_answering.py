@@ -187,3 +187,19 @@ def test_a_name_the_index_never_holds_counts_as_a_missing_term():
     # Every word occurs in the index, never as "sys.state" or "PEP 60".
     assert missing("Which style rule details sys.state?") > 0.2
     assert missing("Which style rule details PEP 60?") > 0.2
+
+
+def test_an_overlapping_window_that_supports_the_answer_widens_its_citation():
+    document = DOC + " Colonies swarm in May, when the council also counts the hives."
+    offset = document.index("The council")
+    first = document[: document.index("\n\nBees")]
+    second = document[offset:]
+    hits = [_hit(first, 1, score=0.6), _hit(second, 2, start=offset, score=0.59)]
+    answer = _answer(hits, {"The council": 0.8, "Bees": 0.3, "Colonies": 0.7})
+    [c] = answer.citations
+    assert (c.start, c.end, c.text) == (0, len(document), document)  # both windows, as one stretch of the document
+    assert c.passage_id == "p1" and c.highlight == answer.lead
+    assert answer.text.count("The council sets the price") == 1
+    # A window that is not relevant enough is not merged.
+    weak = _answer([_hit(first, 1, score=0.6), _hit(second, 2, start=offset, score=0.05)], {"The council": 0.8, "Bees": 0.3, "Colonies": 0.0})
+    assert (weak.citations[0].start, weak.citations[0].end) == (0, len(first))
