@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index", default=str(ROOT / "data" / "indexes" / "pyfaq"))
     parser.add_argument("--seed-index", default=None, help="index of data/sample (built in a temporary folder if not given)")
-    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--l2", type=float, default=None, help="L2 penalty (default: chosen by cross-validated AUROC)")
     args = parser.parse_args()
 
     from qa import QA
@@ -67,28 +67,33 @@ def main() -> None:
     for r in fit_rows:
         per_corpus[SETS[r["set"]][1]] = per_corpus.get(SETS[r["set"]][1], 0) + 1
     weights = [len(fit_rows) / (len(per_corpus) * per_corpus[SETS[r["set"]][1]]) for r in fit_rows]
-    model = fit_calibration(
-        [r["signals"] for r in fit_rows], [r["answerable"] for r in fit_rows], weights=weights, l2=args.l2, fitted_on="bench/fit_calibration.py"
-    )
-    # Feature choice is judged by 5-fold cross-validated AUROC on the fitting rows only, never on
-    # the held-out sets.
+    # Feature choice and regularisation are judged by 5-fold cross-validated AUROC on the fitting
+    # rows only, never on the held-out sets.
     from qa.calibration import CALIBRATION_FEATURES, SIGNALS
 
-    def cross_validated_auroc(features):
+    def cross_validated_auroc(features, l2):
         scores = [0.0] * len(fit_rows)
         for fold in range(5):
             train = [i for i in range(len(fit_rows)) if i % 5 != fold]
             part = fit_calibration([fit_rows[i]["signals"] for i in train], [fit_rows[i]["answerable"] for i in train],
-                                   weights=[weights[i] for i in train], l2=args.l2, features=features)
+                                   weights=[weights[i] for i in train], l2=l2, features=features)
             for i in range(fold, len(fit_rows), 5):
                 scores[i] = part.probability(fit_rows[i]["signals"])
         return M.auroc(scores, [r["answerable"] for r in fit_rows])
 
-    print(f"cross-validated AUROC on the fitting sets: default features {cross_validated_auroc(CALIBRATION_FEATURES):.4f}")
+    if args.l2 is None:
+        by_l2 = {l2: cross_validated_auroc(CALIBRATION_FEATURES, l2) for l2 in (0.1, 0.3, 1.0, 3.0, 10.0)}
+        print("cross-validated AUROC by L2 penalty: " + ", ".join(f"{l2}: {auc:.4f}" for l2, auc in by_l2.items()))
+        args.l2 = max(by_l2, key=lambda l2: (round(by_l2[l2], 4), l2))  # ties: the stronger penalty
+    print(f"L2 penalty {args.l2}")
+    model = fit_calibration(
+        [r["signals"] for r in fit_rows], [r["answerable"] for r in fit_rows], weights=weights, l2=args.l2, fitted_on="bench/fit_calibration.py"
+    )
+    print(f"cross-validated AUROC on the fitting sets: default features {cross_validated_auroc(CALIBRATION_FEATURES, args.l2):.4f}")
     for extra in [f for f in SIGNALS if f not in CALIBRATION_FEATURES]:
-        print(f"  + {extra}: {cross_validated_auroc(CALIBRATION_FEATURES + (extra,)):.4f}")
+        print(f"  + {extra}: {cross_validated_auroc(CALIBRATION_FEATURES + (extra,), args.l2):.4f}")
     for dropped in CALIBRATION_FEATURES:
-        print(f"  - {dropped}: {cross_validated_auroc(tuple(f for f in CALIBRATION_FEATURES if f != dropped)):.4f}")
+        print(f"  - {dropped}: {cross_validated_auroc(tuple(f for f in CALIBRATION_FEATURES if f != dropped), args.l2):.4f}")
     print("DEFAULT_CALIBRATION = Calibration(")
     for key, value in model.to_dict().items():
         print(f"    {key}={tuple(value) if isinstance(value, list) else value!r},")

@@ -557,6 +557,7 @@ class QA:
             query_terms=query_terms(question),
             k=depth,
             settings=settings,
+            section_starts=contents.section_starts if settings.section_start_bonus else None,
         )
         if settings.diversify:
             keep = distinct_passages([contents.passages[c.row] for c in candidates], k)
@@ -607,7 +608,7 @@ class QA:
                 lexical=contents.lexical,
                 settings=answer_settings,
                 calibration=self.calibration,
-                section_starts=[_starts_section(contents, hit.passage) for hit, _ in found],
+                section_starts=[bool(contents.section_starts[row]) for _, row in found],
                 corpus=contents.passages,
             )
 
@@ -629,11 +630,6 @@ class SplitDocuments:
     sentence_spans: list[list[tuple[int, int]]]
     sentence_texts: list[str]
     sentence_keys: list[str]
-
-
-def _starts_section(contents: IndexContents, passage: Passage) -> bool:
-    document = contents.documents.get(passage.source)
-    return document is not None and document.starts_section(passage.start)
 
 
 def split_documents(documents: Sequence[Document], settings: IndexSettings) -> SplitDocuments:

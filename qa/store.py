@@ -20,6 +20,7 @@ the new one, never a half-written one, and a crash at any point leaves the last 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import operator
@@ -108,6 +109,17 @@ class IndexContents:
     sentences: SentenceTable
     retrieval: dict[str, Any] = field(default_factory=dict)  # saved search defaults (e.g. calibrated)
     generation: int = 0
+
+    @functools.cached_property
+    def section_starts(self) -> np.ndarray:
+        """For each passage row, whether the passage starts where a section of its document
+        starts (a heading, or a sectioning element of an HTML page). Computed on first use."""
+        starts = {source: {s.start for s in doc.sections} for source, doc in self.documents.items() if doc.sections}
+        if isinstance(self.passages, PassageTable):
+            rows = zip(self.passages.sources, (int(a) for a in self.passages.offsets[:, 0]))
+        else:
+            rows = ((p.source, p.start) for p in self.passages)
+        return np.fromiter((start in starts.get(source, ()) for source, start in rows), dtype=bool, count=len(self.passages))
 
 
 def library_versions() -> dict[str, str]:
@@ -259,6 +271,16 @@ class PassageTable(Sequence[Passage]):
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    @property
+    def sources(self) -> list[str]:
+        """The source of each row."""
+        return self._sources
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """``[start, end)`` of each row in its document's text (int64, shape ``(rows, 2)``)."""
+        return self._offsets
 
     @overload
     def __getitem__(self, row: int) -> Passage: ...
