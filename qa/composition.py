@@ -45,6 +45,9 @@ _CONTINUES = re.compile(
     re.IGNORECASE,
 )
 HEADING_MAX_WORDS = 16
+# A line this short that does not end a sentence is a label even with a colon inside it.
+LABEL_MAX_WORDS = 6
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
 QUESTION_HEADING_MAX_WORDS = 30
 # A lead shorter than this rarely stands alone ("Yes.", "See below."): the next sentence joins it.
 SHORT_LEAD_WORDS = 12
@@ -122,6 +125,9 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
         return False
     if len(lines) == 1 and len(lines[0].split()) <= HEADING_MAX_WORDS and not _SENTENCE_PUNCTUATION.search(lines[0]):
         out.append(Segment("heading", first_a, first_b))  # a title line: short, no end punctuation
+        return False
+    if len(lines) == 1 and len(lines[0].split()) <= LABEL_MAX_WORDS and not _ENDS_SENTENCE.search(lines[0]):
+        out.append(Segment("heading", first_a, first_b))  # a label line: "Source code: Lib/copy.py"
         return False
     if len(lines) == 1 and len(lines[0].split()) <= QUESTION_HEADING_MAX_WORDS and is_question(lines[0]):
         # A question alone on its line is what the text under it answers (a FAQ entry, an HTML

@@ -157,3 +157,13 @@ def test_is_code_only_for_spans_of_code():
     code = text.index(">>>")
     assert is_code(parts, code, text.index("\n\nIt prints"))
     assert not is_code(parts, 0, len(text)) and not is_code(parts, 0, 9)
+
+
+def test_a_short_label_line_is_not_a_sentence_to_quote():
+    text = "copy — Shallow and deep copy operations\n\nSource code: Lib/copy.py\n\nAssignment statements in Python do not copy objects.\n\nNot as such."
+    assert _kinds(text) == [
+        ("heading", "copy — Shallow and deep copy operations"),
+        ("heading", "Source code: Lib/copy.py"),
+        ("text", "Assignment statements in Python do not copy objects."),
+        ("text", "Not as such."),  # a short line that ends a sentence is still prose
+    ]
