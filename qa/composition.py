@@ -45,9 +45,11 @@ _CONTINUES = re.compile(
     re.IGNORECASE,
 )
 HEADING_MAX_WORDS = 16
-# A line this short that does not end a sentence is a label even with a colon inside it.
+# "Source code: Lib/copy.py", "Default: None": a short line naming a value, not a sentence. It is
+# quotable (it may be what is asked), but it is not what a section says first.
 LABEL_MAX_WORDS = 6
-_ENDS_SENTENCE = re.compile(r"[.!?…][\"'”’»)\]]*\s*$")
+_LABEL = re.compile(r"^[^.!?…:;\n]{1,40}:\s+\S[^\n]*$")
+_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")
 QUESTION_HEADING_MAX_WORDS = 30
 # A lead shorter than this rarely stands alone ("Yes.", "See below."): the next sentence joins it.
 SHORT_LEAD_WORDS = 12
@@ -125,9 +127,6 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
         return False
     if len(lines) == 1 and len(lines[0].split()) <= HEADING_MAX_WORDS and not _SENTENCE_PUNCTUATION.search(lines[0]):
         out.append(Segment("heading", first_a, first_b))  # a title line: short, no end punctuation
-        return False
-    if len(lines) == 1 and len(lines[0].split()) <= LABEL_MAX_WORDS and not _ENDS_SENTENCE.search(lines[0]):
-        out.append(Segment("heading", first_a, first_b))  # a label line: "Source code: Lib/copy.py"
         return False
     if len(lines) == 1 and len(lines[0].split()) <= QUESTION_HEADING_MAX_WORDS and is_question(lines[0]):
         # A question alone on its line is what the text under it answers (a FAQ entry, an HTML
@@ -253,10 +252,22 @@ def opens_section(text: str, start: int, parts: Sequence[Piece], *, passage_open
     >>> opens_section(t, t.index("Then"), pieces(t), passage_opens_section=True)
     False
     """
-    before = [p for p in parts if p.end <= start]
+    if is_label(text[start : next((p.end for p in parts if p.start >= start), len(text))]):
+        return False
+    before = [p for p in parts if p.end <= start and not (p.kind != "heading" and is_label(text[p.start : p.end]))]
     if before and before[-1].kind == "heading" and is_question(text[before[-1].start : before[-1].end]):
         return True
     return passage_opens_section and all(p.kind == "heading" for p in before)
+
+
+def is_label(line: str) -> bool:
+    """Whether ``line`` is a short "name: value" line rather than a sentence.
+
+    >>> is_label("Source code: Lib/copy.py"), is_label("Run this: it is fast."), is_label("Assignment copies nothing.")
+    (True, False, False)
+    """
+    line = line.strip()
+    return len(line.split()) <= LABEL_MAX_WORDS and bool(_LABEL.match(line)) and not _ENDS_SENTENCE.search(line)
 
 
 def is_code(parts: Sequence[Piece], start: int, end: int) -> bool:

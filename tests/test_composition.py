@@ -1,4 +1,4 @@
-from qa.composition import is_code, opens_section, pieces, prose_words, render_quote, segments, trim_quote, widen_lead
+from qa.composition import is_code, is_label, opens_section, pieces, prose_words, render_quote, segments, trim_quote, widen_lead
 
 MARKDOWN = """# Honey
 
@@ -159,11 +159,11 @@ def test_is_code_only_for_spans_of_code():
     assert not is_code(parts, 0, len(text)) and not is_code(parts, 0, 9)
 
 
-def test_a_short_label_line_is_not_a_sentence_to_quote():
+def test_a_short_label_line_does_not_open_its_section():
     text = "copy — Shallow and deep copy operations\n\nSource code: Lib/copy.py\n\nAssignment statements in Python do not copy objects.\n\nNot as such."
-    assert _kinds(text) == [
-        ("heading", "copy — Shallow and deep copy operations"),
-        ("heading", "Source code: Lib/copy.py"),
-        ("text", "Assignment statements in Python do not copy objects."),
-        ("text", "Not as such."),  # a short line that ends a sentence is still prose
-    ]
+    assert [k for k, _ in _kinds(text)] == ["heading", "text", "text", "text"]  # still quotable
+    parts = pieces(text)
+    assert not opens_section(text, text.index("Source code"), parts, passage_opens_section=True)
+    assert opens_section(text, text.index("Assignment"), parts, passage_opens_section=True)
+    assert not opens_section(text, text.index("Not as such"), parts, passage_opens_section=True)
+    assert is_label("Default: None") and not is_label("Note: the default is None.") and not is_label("Numbers one two")
