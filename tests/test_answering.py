@@ -98,10 +98,10 @@ def test_a_sentence_that_asks_a_question_loses_to_one_that_tells():
     hits = [_hit(text, 1)]
     spans, _ = _sentences(hits[0], {})
     sims = np.array([0.85, 0.8], dtype=np.float32)[: len(spans)]
-    scored = score_sentences("When does the council set the honey price?", hits, [(spans, sims)], weights={}, settings=AnswerSettings(question_penalty=0.1, opener_weight=0.0))
+    scored = score_sentences("When does the council set the honey price?", hits, [(spans, sims)], weights={}, settings=AnswerSettings(question_penalty=0.1, opener_weight=0.0, echo_penalty=0.0))
     best = max(scored, key=lambda s: s.score)
     assert text[best.start : best.end].startswith("The council sets it")
-    scored = score_sentences("When does the council set the honey price?", hits, [(spans, sims)], weights={}, settings=AnswerSettings(question_penalty=0.0, opener_weight=0.0))
+    scored = score_sentences("When does the council set the honey price?", hits, [(spans, sims)], weights={}, settings=AnswerSettings(question_penalty=0.0, opener_weight=0.0, echo_penalty=0.0))
     assert text[max(scored, key=lambda s: s.score).start :].startswith("When does")
 
 
