@@ -252,10 +252,10 @@ def answer_signals(
     # (stopwords skipped). Either order was measured too: it fires for more unanswerable questions.
     pairs = {(a, b) for a, b in zip(asked, asked[1:]) if a != b}
     for i, hit in enumerate(hits[:depth]):
+        words = content_terms(hit.passage.text)
         if pairs and not phrases:
-            words = content_terms(hit.passage.text)
             phrases = 1.0 if pairs & set(zip(words, words[1:])) else 0.0
-        terms = text_terms(f"{hit.passage.title}\n{hit.passage.section_label}\n{hit.passage.text}")
+        terms = text_terms(f"{hit.passage.title}\n{hit.passage.section_label}", words=words, numbers_of=hit.passage.text)
         passage_coverage = coverage(weights, terms) if weights else 0.0
         best_coverage = max(best_coverage, passage_coverage)
         support = max(support, math.sqrt(max(0.0, best_similarity.get(i, 0.0)) * passage_coverage))

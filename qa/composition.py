@@ -254,10 +254,19 @@ def opens_section(text: str, start: int, parts: Sequence[Piece], *, passage_open
     """
     if is_label(text[start : next((p.end for p in parts if p.start >= start), len(text))]):
         return False
-    before = [p for p in parts if p.end <= start and not (p.kind != "heading" and is_label(text[p.start : p.end]))]
-    if before and before[-1].kind == "heading" and is_question(text[before[-1].start : before[-1].end]):
-        return True
-    return passage_opens_section and all(p.kind == "heading" for p in before)
+    # Walk back over what precedes the quote (labels do not count): a question heading right
+    # before it, or nothing but headings back to the start of a passage that starts a section.
+    previous = None
+    for part in reversed(parts):
+        if part.end > start or part.kind != "heading" and is_label(text[part.start : part.end]):
+            continue
+        if previous is None:
+            previous = part
+            if part.kind == "heading" and is_question(text[part.start : part.end]):
+                return True
+        if part.kind != "heading":
+            return False
+    return passage_opens_section
 
 
 def is_label(line: str) -> bool:

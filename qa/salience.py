@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from .lexical import LexicalIndex
 from .text import STOPWORDS, content_terms, normalize, raw_terms, stem
@@ -45,13 +45,18 @@ _COMPOUND_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)+")
 COMPOUND_NUMBER_WEIGHT = 2.5  # as specific as a rare word
 
 
-def text_terms(text: str) -> set[str]:
-    """The terms a passage offers for coverage: stemmed content words and compound numbers.
+def text_terms(text: str, *, words: Sequence[str] = (), numbers_of: str = "") -> set[str]:
+    """The terms a passage offers for coverage: stemmed content words and compound numbers of
+    ``text``, plus ``words`` already computed by :func:`qa.text.content_terms` for the text
+    ``numbers_of`` (whose compound numbers are added too).
 
     >>> sorted(text_terms("Python 3.13 was released"))
     ['13', '3', '3.13', 'python', 'releas']
     """
-    return set(content_terms(text)) | set(_COMPOUND_NUMBER.findall(normalize(text)))
+    terms = set(content_terms(text)) | set(_COMPOUND_NUMBER.findall(normalize(text))) | set(words)
+    if numbers_of:
+        terms |= set(_COMPOUND_NUMBER.findall(normalize(numbers_of)))
+    return terms
 
 
 def question_terms(text: str) -> list[tuple[str, str]]:
@@ -96,18 +101,28 @@ def term_weights(text: str, lexical: LexicalIndex | None = None) -> dict[str, fl
     return weights
 
 
-def _matches(term: str, candidates: set[str]) -> bool:
+def _matches(term: str, candidates: set[str], by_prefix: Mapping[str, list[str]] | None = None) -> bool:
     if term in candidates:
         return True
     # Related word forms that the stemmer keeps apart ("korea"/"korean", "german"/"germani"):
     # one is a prefix of the other, at least 4 letters long, differing by at most 3 letters.
     if len(term) < 4 or term.isdigit():
         return False
-    for other in candidates:
+    # Two such forms share their first 4 letters, so only those candidates are compared.
+    others = by_prefix.get(term[:4], ()) if by_prefix is not None else candidates
+    for other in others:
         shorter, longer = (term, other) if len(term) <= len(other) else (other, term)
         if len(shorter) >= 4 and len(longer) - len(shorter) <= 3 and longer.startswith(shorter) and not other.isdigit():
             return True
     return False
+
+
+def _by_prefix(terms: set[str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for term in terms:
+        if len(term) >= 4:
+            groups.setdefault(term[:4], []).append(term)
+    return groups
 
 
 def coverage(weights: Mapping[str, float], terms: set[str]) -> float:
@@ -121,4 +136,5 @@ def coverage(weights: Mapping[str, float], terms: set[str]) -> float:
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    return sum(w for t, w in weights.items() if _matches(t, terms)) / total
+    groups = _by_prefix(terms) if any(t not in terms for t in weights) else {}
+    return sum(w for t, w in weights.items() if _matches(t, terms, groups)) / total
