@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -37,6 +37,7 @@ from .composition import Piece, is_code, is_question, opens_section, pieces, ren
 from .errors import InputError
 from .lexical import LexicalIndex
 from .salience import CORPUS_PRIOR_PASSAGES, MAX_WEIGHT, coverage, term_weights, text_terms
+from .settings import SettingsMixin
 from .text import content_terms
 from .types import Answer, Citation, Hit, Passage
 
@@ -45,7 +46,7 @@ SIGNAL_DEPTH = 10  # passages whose scores the confidence signals look at
 
 
 @dataclass(frozen=True)
-class AnswerSettings:
+class AnswerSettings(SettingsMixin):
     """How answers are assembled and when the system abstains. Every field can be overridden
     per call (``qa.ask(q, abstain_threshold=0.6)``) or with ``--set`` on the command line.
 
@@ -64,6 +65,8 @@ class AnswerSettings:
     >>> AnswerSettings().with_overrides({"widen": "false"}).widen
     False
     """
+
+    LABEL = "answer setting"
 
     abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD
     # Read 10 passages, quote up to 5 (README, "Answers": evidence in a citation .618 -> .701 on
@@ -105,53 +108,6 @@ class AnswerSettings:
                 raise InputError(f"{name} must be a number >= 0, got {value!r}")
         if not isinstance(self.widen, bool):
             raise InputError(f"widen must be true or false, got {self.widen!r}")
-
-    @classmethod
-    def field_names(cls) -> set[str]:
-        return {f.name for f in fields(cls)}
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def with_overrides(self, overrides: Mapping[str, Any] | None) -> "AnswerSettings":
-        """A copy with ``overrides`` applied; strings (CLI ``--set``) are converted by field type."""
-        if not overrides:
-            return self
-        values = {}
-        for name, value in overrides.items():
-            if value is None:
-                continue
-            if name not in self.field_names():
-                raise InputError(f"unknown answer setting {name!r}; known: {', '.join(sorted(self.field_names()))}")
-            values[name] = _convert(name, value, type(getattr(self, name)))
-        return replace(self, **values)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "AnswerSettings":
-        return cls().with_overrides({k: v for k, v in data.items() if k in cls.field_names()})
-
-
-def _convert(name: str, value: Any, kind: type) -> Any:
-    """``value`` as the field's type, refusing lossy conversions ("2.7" for an integer)."""
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "on", "false", "no", "0", "off"):
-            return value.strip().lower() in ("true", "yes", "1", "on")
-        raise InputError(f"answer setting {name} must be true or false, got {value!r}")
-    if isinstance(value, bool):
-        raise InputError(f"answer setting {name} must be a {kind.__name__}, got {value!r}")
-    try:
-        number = float(value) if isinstance(value, str) else value
-    except ValueError:
-        raise InputError(f"answer setting {name} must be a {kind.__name__}, got {value!r}") from None
-    if kind is int:
-        if isinstance(number, float) and not number.is_integer() or not isinstance(number, (int, float)):
-            raise InputError(f"answer setting {name} must be an integer, got {value!r}")
-        return int(number)
-    if not isinstance(number, (int, float)):
-        raise InputError(f"answer setting {name} must be a number, got {value!r}")
-    return float(number)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from .errors import InputError
 from .fusion import RRF_K, rrf
 from .lexical import LexicalIndex
 from .sentences import SentenceTable
+from .settings import SettingsMixin
 from .text import content_terms
 from .types import Passage
 
@@ -20,7 +21,7 @@ FUSIONS = ("rrf", "weighted")
 
 
 @dataclass(frozen=True)
-class SearchSettings:
+class SearchSettings(SettingsMixin):
     """How a question is searched. Every field can be overridden per call.
 
     - ``mode``: ``"hybrid"`` (embeddings + BM25 keywords), ``"dense"`` (embeddings only) or
@@ -41,6 +42,8 @@ class SearchSettings:
     >>> SearchSettings().with_overrides({"mode": "dense"}).mode
     'dense'
     """
+
+    LABEL = "search setting"
 
     mode: str = "hybrid"
     fusion: str = "weighted"
@@ -69,36 +72,6 @@ class SearchSettings:
             raise InputError("mode 'dense' needs dense_weight or sentence_weight > 0")
         if self.dense_weight + self.sentence_weight + self.lexical_weight <= 0:
             raise InputError("at least one of dense_weight, sentence_weight, lexical_weight must be > 0")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def with_overrides(self, overrides: Mapping[str, Any] | None) -> "SearchSettings":
-        """A copy with ``overrides`` applied; values given as strings (CLI ``--set``) are converted."""
-        if not overrides:
-            return self
-        known = {f.name: f for f in fields(self)}
-        values: dict[str, Any] = {}
-        for name, value in overrides.items():
-            if value is None:
-                continue
-            if name not in known:
-                raise InputError(f"unknown search setting {name!r}; known settings: {', '.join(sorted(known))}")
-            current = getattr(self, name)
-            if isinstance(value, str) and not isinstance(current, str):
-                try:
-                    value = type(current)(value)
-                except ValueError:
-                    raise InputError(f"search setting {name} must be a {type(current).__name__}, got {value!r}") from None
-            elif isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
-                value = float(value)
-            values[name] = value
-        return replace(self, **values)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SearchSettings":
-        known = {f.name for f in fields(cls)}
-        return cls().with_overrides({k: v for k, v in data.items() if k in known})
 
 
 def passage_index_text(passage: Passage, *, context: bool) -> str:

@@ -127,27 +127,35 @@ def test_concurrent_searches_during_add(qa, tiny_corpus):
     import threading
 
     errors = []
+    seen = []
     stop = threading.Event()
+
+    def result():
+        return tuple((h.passage.id, round(h.score, 6)) for h in qa.search("rivers of Europe", k=3))
 
     def reader():
         while not stop.is_set():
             try:
-                hits = qa.search("rivers of Europe", k=3)
-                for h in hits:
-                    assert h.passage.text
+                seen.append(result())
             except Exception as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
+    # Each index state, searched alone: a reader must always see one of them, never a mix of
+    # an old generation's passages with a new one's vectors.
+    states = {result()}
     threads = [threading.Thread(target=reader) for _ in range(3)]
     for t in threads:
         t.start()
     for i in range(5):
-        (tiny_corpus / f"extra{i}.txt").write_text(f"Extra document number {i} about rivers.", encoding="utf-8")
+        (tiny_corpus / f"extra{i}.txt").write_text(f"Extra document number {i} about rivers of Europe.", encoding="utf-8")
         qa.add([tiny_corpus])
+        states.add(result())
     stop.set()
     for t in threads:
         t.join()
     assert not errors
+    assert len(states) > 1 and seen  # the additions changed the results while readers ran
+    assert set(seen) <= states, set(seen) - states
 
 
 @pytest.mark.parametrize("kind", ["hnsw", "hnsw-sq8"])

@@ -3,25 +3,30 @@
 import pytest
 
 from qa import Answer, InputError
+from qa.answering import ABSTAIN_TEXT
 
 
 @pytest.mark.parametrize(
-    "question",
+    "question, must_abstain",
     [
-        "x" * 100_000,
-        "What\x00 is\x1b[31m NATO\x07 asking?",
-        "Quels pays ont rejoint la déclaration ?",
-        "北朝鮮は何人の兵士を派遣しましたか？",
-        "🙂🙂🙂",
-        "?!.,;",
-        "SELECT * FROM passages; DROP TABLE passages; --",
-        "<script>alert(1)</script>",
+        ("x" * 100_000, True),
+        ("What\x00 is\x1b[31m NATO\x07 asking?", False),  # a real question once cleaned: either outcome
+        ("Quels pays ont rejoint la déclaration ?", True),  # the model is English-only
+        ("北朝鮮は何人の兵士を派遣しましたか？", True),
+        ("🙂🙂🙂", True),
+        ("?!.,;", True),
+        ("SELECT * FROM passages; DROP TABLE passages; --", True),
+        ("<script>alert(1)</script>", True),
     ],
 )
-def test_odd_questions_answer_or_abstain(seed_qa, question):
+def test_odd_questions_answer_or_abstain(seed_qa, question, must_abstain):
     answer = seed_qa.ask(question)
     assert isinstance(answer, Answer)
-    assert answer.abstained or answer.citations
+    assert answer.abstained or not must_abstain, (answer.confidence, answer.text[:200])
+    if answer.abstained:
+        assert answer.citations == () and answer.text == ABSTAIN_TEXT
+    else:
+        assert answer.citations and all(f"[{c.number}]" in answer.text and c.highlight for c in answer.citations)
     assert len(answer.question) <= 2000
     assert "\x00" not in answer.question and "\x1b" not in answer.question
 
