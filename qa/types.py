@@ -211,9 +211,11 @@ class Hit:
 class Citation:
     """One numbered source of an answer (``[number]`` in ``Answer.text``).
 
-    ``start``/``end`` are offsets of the passage in its document's text; ``highlight_start`` and
-    ``highlight_end`` are offsets *inside the passage* of the sentence that best answers the
-    question, so ``text[highlight_start:highlight_end] == highlight``.
+    ``start``/``end`` are offsets of the cited text in its document's text: the passage
+    ``passage_id``, widened to the overlapping windows of the same document that also support
+    the answer (they are cited once, as one stretch), so ``text == document.text[start:end]``.
+    ``highlight_start`` and ``highlight_end`` are offsets *inside* ``text`` of the quoted
+    sentence, so ``text[highlight_start:highlight_end] == highlight``.
     """
 
     number: int
