@@ -12,11 +12,12 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test install install-test browser eval-seed eval-pyfaq bench clean help
+.PHONY: run test test-fast install install-test browser eval-seed eval-pyfaq bench clean help
 
 help:
 	@echo "make run    - set up and start the chat app (http://127.0.0.1:7860)"
 	@echo "make test   - set up and run the whole test suite"
+	@echo "make test-fast - unit tests only: no real model, browser or Ray (under a minute)"
 	@echo "make eval-seed / make eval-pyfaq / make bench - measurements (see README)"
 
 $(PY):
@@ -47,6 +48,10 @@ run: install
 
 test: install-test browser
 	$(PY) -m pytest -q
+
+# Everyday work: the tiny in-memory corpora only (no real model, no browser, no Ray, nothing slow).
+test-fast: install-test
+	$(PY) -m pytest -q -m "not integration and not browser and not ray and not slow"
 
 eval-seed: install
 	$(PY) -m qa eval ../shared/data/seed/questions.jsonl --index data/indexes/sample --build data/sample --out reports/seed

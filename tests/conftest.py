@@ -1,5 +1,10 @@
 """Shared fixtures. The network is blocked for every test (only loopback is allowed), and the
-real model is loaded once per session."""
+real model is loaded once per session.
+
+Test tiers (markers, see pyproject.toml): ``integration`` (the real bundled model; given to every
+test that uses a real-model fixture), ``browser``, ``ray``, ``slow``. ``make test-fast`` runs
+the rest; ``make test`` runs everything.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +12,25 @@ import json
 import os
 import socket
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-# The seed article and its questions ship with the repository (the app's sample corpus), so the
-# integration tests do not depend on ../shared; tests of pyfaq and of the reference scorer do.
-SEED_DOC = ROOT / "data" / "sample" / "nato-dprk-statement.txt"
-SEED_QUESTIONS = ROOT / "data" / "sample_questions.jsonl"
-PYFAQ_DIR = SHARED / "evalsets" / "pyfaq"
+from tests.helpers import ROOT, SEED_DOC, SEED_QUESTIONS, write
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(ROOT))
+
+REAL_MODEL_FIXTURES = frozenset(("real_embedder", "seed_index", "seed_qa"))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
 
 _real_connect = socket.socket.connect
 
@@ -79,30 +86,6 @@ def seed_qa(seed_index, real_embedder):
     from qa import QA
 
     return QA.load(seed_index, embedder=real_embedder)
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
-    return path
-
-
-def pdf_bytes(*pages: str) -> bytes:
-    """A real PDF (made with reportlab) with one line of text per page."""
-    import io
-
-    from reportlab.pdfgen import canvas
-
-    buffer = io.BytesIO()
-    drawing = canvas.Canvas(buffer)
-    for text in pages:
-        drawing.drawString(72, 720, text)
-        drawing.showPage()
-    drawing.save()
-    return buffer.getvalue()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import app as chat_app
-from tests.conftest import ROOT, SEED_DOC, pdf_bytes, write
+from tests.helpers import ROOT, SEED_DOC, pdf_bytes, write
 
 HOSTILE_MD = """# Hostile notes
 

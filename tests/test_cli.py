@@ -3,7 +3,7 @@ import json
 import pytest
 
 from qa.cli import main
-from tests.conftest import SEED_DOC
+from tests.helpers import SEED_DOC
 
 
 def run(capsys, *args):
@@ -12,6 +12,7 @@ def run(capsys, *args):
     return code, captured.out, captured.err
 
 
+@pytest.mark.integration
 def test_index_ask_search_info_remove_round_trip(tmp_path, capsys):
     index = tmp_path / "idx"
     docs = tmp_path / "docs"

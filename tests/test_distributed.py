@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import PYFAQ_DIR, SEED_DOC, SEED_QUESTIONS
+from tests.helpers import PYFAQ_DIR, SEED_DOC, SEED_QUESTIONS
 
 PYFAQ_PAGES = ["extending.html", "general.html", "gui.html", "installed.html", "library.html", "windows.html"]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.integration  # every test here runs the bundled model (or a saved copy of it)
+
 TEXTS = [
     "The statement was issued by the foreign ministers after the meeting in Brussels.",
     "Short one.",

@@ -16,7 +16,7 @@ from qa.evaluation import (
 )
 from qa.relevance import evidence_coverage, normalize_tokens, supports
 from qa.types import Answer, Citation, Hit, Passage
-from tests.conftest import SEED_QUESTIONS, SHARED, write
+from tests.helpers import SEED_QUESTIONS, SHARED, write
 
 
 def _passage(pid, text, source="/d/a.txt"):

@@ -4,7 +4,7 @@ import pytest
 
 from qa import QA
 from qa.relevance import supports
-from tests.conftest import SEED_DOC
+from tests.helpers import SEED_DOC
 
 
 def test_seed_answerable_questions_are_answered_with_evidence_cited(seed_qa, seed_questions):

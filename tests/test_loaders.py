@@ -4,7 +4,7 @@ import pytest
 
 from qa.chunking import chunk_document
 from qa.loaders import load_documents, load_file, source_name
-from tests.conftest import PYFAQ_DIR, pdf_bytes, write
+from tests.helpers import PYFAQ_DIR, pdf_bytes, write
 
 
 def test_text_file_title_from_first_line(tmp_path):

@@ -3,7 +3,7 @@ import pytest
 
 from qa import QA, InputError
 from qa.retrieval import SearchSettings
-from tests.conftest import write
+from tests.helpers import write
 
 TEXT = "Widgets are rotated every night by the scheduler, which keeps seven days of widget history."
 

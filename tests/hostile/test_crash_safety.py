@@ -7,8 +7,10 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from qa import QA
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 TRIALS = 24
 
@@ -28,6 +30,7 @@ def _state(index):
     return frozenset(d.source for d in qa.documents), len(qa)
 
 
+@pytest.mark.slow
 def test_kill_9_during_writes_never_breaks_the_index(tmp_path, hashing_embedder):
     base = tmp_path / "base"
     base.mkdir()

@@ -11,7 +11,7 @@ import pytest
 
 from qa import QA
 from qa.loaders import load_documents
-from tests.conftest import pdf_bytes
+from tests.helpers import pdf_bytes
 
 
 def _pdf_bytes(text: str, *, encrypt: str | None = None) -> bytes:
