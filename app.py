@@ -117,12 +117,19 @@ def open_index(index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadabl
 
     if (index_dir / "manifest.json").exists():
         try:
-            return QA.load(index_dir)
+            qa = QA.load(index_dir)
         except IndexFormatError as exc:
             if not (rebuild_if_unreadable and docs):
                 raise
             print(f"rebuilding {index_dir}: {exc}", flush=True)
             return QA.build(docs, index_dir=index_dir, rebuild=True)
+        if docs:
+            # Documents of the --docs folders that are not (or no longer) in the index — removed in
+            # an earlier run, or added to the folder since — are indexed again, and said so.
+            report = qa.add(docs)
+            if report.changed:
+                print(f"{index_dir}: documents of {', '.join(map(str, docs))} missing from the index were indexed again: {report.summary()}", flush=True)
+        return qa
     if not docs:
         raise SystemExit(f"no index at {index_dir}; pass --docs PATH to build one, or run without --index for the sample")
     print(f"building the index {index_dir} from {', '.join(map(str, docs))} ...", flush=True)
@@ -135,10 +142,12 @@ class ChatApp:
     """The app's behaviour, separate from its layout so each action is a plain method that the UI
     and the API endpoints share."""
 
-    def __init__(self, qa, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, root: str | None = None) -> None:
+    def __init__(self, qa, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, root: str | None = None, roots: list[Path] | None = None) -> None:
         self.qa = qa
         self.max_upload_mb = max_upload_mb
         self.root = root
+        # Folders whose subfolders may be removed as a whole: the --docs folders (and the uploads).
+        self.roots = [Path(r).resolve() for r in roots or []]
 
     @property
     def upload_dir(self) -> Path:
@@ -203,17 +212,43 @@ class ChatApp:
         return "\n".join(lines) or "Nothing was added."
 
     def remove(self, source: str | None) -> str:
-        import html
-
+        """Remove one listed document, or every document of a folder inside the app's document or
+        upload folders. Anything else — "/", ".", a pattern, a path outside those folders, a
+        removal that would empty the index — is refused with a message and changes nothing."""
         from qa import QAError
+        from qa.presentation import inert_text
 
-        if not source:
+        if source is None or isinstance(source, str) and not source.strip():
             return "Choose a document to remove."
+        if not isinstance(source, str):
+            return f"⚠️ the document to remove must be given by its name as listed, got {inert_text(repr(source))}"
+        if source not in set(self.sources()) and not self._removable_folder(source):
+            places = ", ".join(str(r) for r in self._remove_roots()) or "none"
+            return (
+                f"⚠️ {inert_text(source)} is not an indexed document; choose one from the list, or give a folder "
+                f"inside the document folders ({inert_text(places)})."
+            )
         try:
             report = self.qa.remove(source)
         except QAError as exc:
-            return f"⚠️ {html.escape(str(exc))}"
-        return f"Removed {html.escape(', '.join(os.path.basename(s) for s in report.removed))}; {report.passages} passages left."
+            message = str(exc)
+            if "leave the index empty" in message:
+                message = "that would remove every document and leave nothing to answer from; add another document first"
+            return f"⚠️ {inert_text(message)}"
+        return f"Removed {inert_text(', '.join(os.path.basename(s) for s in report.removed))}; {report.passages} passages left."
+
+    def _remove_roots(self) -> list[Path]:
+        roots = list(self.roots)
+        if self.qa.index_dir is not None:
+            roots.append(self.upload_dir.resolve())
+        return roots
+
+    def _removable_folder(self, source: str) -> bool:
+        folder = Path(source)
+        if not folder.is_absolute() or any(part in (".", "..") for part in folder.parts):
+            return False
+        resolved = folder.resolve()
+        return any(resolved == root or root in resolved.parents for root in self._remove_roots())
 
 
 def answered_questions(history: list[dict]) -> list[str]:
@@ -364,7 +399,8 @@ def main(argv: list[str] | None = None) -> None:
     qa = open_index(index_dir, docs, rebuild_if_unreadable=args.index is None)
     qa.embedder.embed_query("warm up")  # load the model now, not on the first question
     examples = load_examples() if args.index is None else []
-    app = ChatApp(qa, max_upload_mb=args.max_upload_mb)
+    roots = [path if path.is_dir() else path.parent for path in (Path(d) for d in docs or [])]
+    app = ChatApp(qa, max_upload_mb=args.max_upload_mb, roots=roots)
     demo = build_ui(app, examples=examples)
     demo.queue(default_concurrency_limit=4)
     print(f"grounded-qa: serving {index_dir} ({len(qa.documents)} documents, {len(qa)} passages)", flush=True)

@@ -4,7 +4,7 @@
     qa ask "QUESTION" --index DIR [-k 5] [--json]
     qa search "QUESTION" --index DIR [-k 10] [--json]
     qa info --index DIR [--documents] [--verify]
-    qa remove SOURCE --index DIR
+    qa remove SOURCE --index DIR [--allow-empty]
     qa eval QUESTIONS --index DIR [--out DIR] [--compare RESULTS.json] [--set key=value ...]
 
 User errors print one line on stderr and exit with status 2; no traceback.
@@ -108,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove = commands.add_parser("remove", help="remove a document (or every document under a folder)")
     remove.add_argument("source", help="the document's path as indexed (see qa info --documents)")
     _index_arg(remove)
+    remove.add_argument("--allow-empty", action="store_true", help="allow a removal that leaves the index without documents")
     remove.add_argument("--json", action="store_true")
 
     evaluate = commands.add_parser("eval", help="measure retrieval and abstention on a question set")
@@ -296,7 +297,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_remove(args: argparse.Namespace) -> int:
     qa = _load(args)
-    report = qa.remove(args.source)
+    report = qa.remove(args.source, allow_empty=args.allow_empty)
     if args.json:
         _print_json(report.to_dict())
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -70,6 +71,9 @@ class IndexReport:
             "sentences_embedded": self.sentences_embedded,
             **({"timings": self.timings} if self.timings else {}),
         }
+
+
+_GLOB = re.compile(r"[*?\[\]]")
 
 
 def _check_question(question: Any) -> str:
@@ -335,26 +339,48 @@ class QA:
         """Index already loaded :class:`Document` records (same rules as :meth:`add`)."""
         return self._apply(list(documents), removed=set(), skipped=[], show_progress=show_progress)
 
-    def remove(self, source: str | os.PathLike[str]) -> IndexReport:
+    def remove(self, source: str | os.PathLike[str], *, allow_empty: bool = False) -> IndexReport:
         """Delete a document (by its source, its file path, or a folder holding indexed files).
 
-        Raises :class:`InputError` when nothing matches, listing how to see what is indexed.
+        Refused with :class:`InputError`: nothing matching (the message says how to list what is
+        indexed); ``/``, ``.``, ``..`` and glob patterns, which would name far more than meant;
+        and a removal that would leave the index empty, unless ``allow_empty=True``.
+
+        >>> qa.remove("docs/old.md").removed                    # doctest: +SKIP
+        ['/home/me/docs/old.md']
         """
+        raw = os.fspath(source)
+        if not raw.strip():
+            raise InputError("name the document to remove, e.g. qa.remove('docs/old.md'); list them with: qa info --index DIR --documents")
+        known = self._contents.documents
+        if raw not in known:
+            if _GLOB.search(raw):
+                raise InputError(f"{raw!r} is a pattern; patterns are not expanded, name a document or a folder as listed by: qa info --index DIR --documents")
+            normalized = os.path.normpath(raw)
+            resolved = os.path.realpath(raw)
+            if normalized in (os.curdir, os.pardir) or all(part == os.pardir for part in normalized.split(os.sep) if part) or os.path.dirname(resolved) == resolved:
+                raise InputError(f"{raw!r} names no document but a whole folder tree; name a document or a folder of documents inside it")
         matches = self._match_sources(source)
         if not matches:
             raise InputError(
                 f"no indexed document matches {str(source)!r}; list the indexed sources with: qa info --index DIR --documents"
+            )
+        if len(set(matches)) == len(known) and not allow_empty:
+            raise InputError(
+                f"{raw!r} would remove all {len(known)} documents and leave the index empty; pass allow_empty=True "
+                "(qa remove --allow-empty) to do that"
             )
         return self._apply([], removed=set(matches), skipped=[], show_progress=False)
 
     def _match_sources(self, source: str | os.PathLike[str]) -> list[str]:
         raw = os.fspath(source)
         absolute = source_name(raw) if raw and "#" not in raw else raw
+        folder = absolute.rstrip("/")
         found = []
         for doc in self._contents.documents.values():
             if raw in (doc.source, doc.path) or absolute in (doc.source, doc.path):
                 found.append(doc.source)
-            elif doc.path.startswith(absolute.rstrip("/") + "/"):
+            elif folder and doc.path.startswith(folder + "/"):
                 found.append(doc.source)
         return found
 

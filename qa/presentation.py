@@ -22,14 +22,18 @@ _PREVIEW_CHARS = 600
 _MARKDOWN_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "[]()!*_`~|\\{}"})
 
 
-def _escape(text: str) -> str:
-    r"""Document text -> inert HTML: tags and entities escaped, Markdown syntax neutralised,
-    line breaks as ``<br>`` (so no blank line can end the surrounding HTML block).
+def inert_text(text: str) -> str:
+    r"""Untrusted text (a document's, a file name, an error message quoting user input) -> inert
+    HTML for a Markdown-rendered component: tags and entities escaped, Markdown syntax
+    neutralised, line breaks as ``<br>`` (so no blank line can end the surrounding HTML block).
 
-    >>> _escape("<b>hi</b> ![x](y)\n\nz")
+    >>> inert_text("<b>hi</b> ![x](y)\n\nz")
     '&lt;b&gt;hi&lt;/b&gt; &#33;&#91;x&#93;&#40;y&#41;<br><br>z'
     """
     return html.escape(text, quote=True).translate(_MARKDOWN_ENTITIES).replace("\r", "").replace("\n", "<br>")
+
+
+_escape = inert_text
 
 
 def display_source(source: str, *, root: str | None = None) -> str:

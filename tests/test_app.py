@@ -1,6 +1,7 @@
 """The chat app: upload handling and the chat turn (in process), then the running server through
 gradio_client and a real Chromium (Playwright, Debian's /usr/bin/chromium)."""
 
+import html
 import os
 import shutil
 import socket
@@ -84,6 +85,49 @@ def test_three_turn_chat_completes_the_latest_answered_question(seed_qa):
     fourth = turn("and who joined it?")
     assert "How many tanks" not in fourth
     assert "when were they adopted? and who joined it?" in fourth
+
+
+@pytest.fixture
+def removal_app(tmp_path, tiny_corpus, hashing_embedder):
+    from qa import QA
+
+    qa = QA.build([tiny_corpus], index_dir=tmp_path / "idx", embedder=hashing_embedder)
+    (tiny_corpus / "sub").mkdir()
+    write(tiny_corpus / "sub" / "notes.md", "# Notes\n\nThe meeting moved to Thursday.\n")
+    qa.add([tiny_corpus])
+    return chat_app.ChatApp(qa, roots=[tiny_corpus])
+
+
+@pytest.mark.parametrize("source", ["/", ".", "..", "*", "/etc", "/tmp/../", "docs", "![t](http://127.0.0.2:9/t)", 123, ["/"]])
+def test_removal_in_the_app_accepts_only_listed_documents_and_folders_inside_its_roots(removal_app, source, monkeypatch, tiny_corpus):
+    monkeypatch.chdir(tiny_corpus)
+    before = removal_app.sources()
+    message = removal_app.remove(source)
+    assert message.startswith("⚠️") and removal_app.sources() == before, message
+    assert "![" not in message and "](" not in message  # typed input is shown inert, never as Markdown
+
+
+def test_removal_in_the_app_of_a_document_a_subfolder_and_never_the_last(removal_app, tiny_corpus):
+    assert removal_app.remove(None) == "Choose a document to remove."
+    cats = next(s for s in removal_app.sources() if s.endswith("cats.txt"))
+    assert removal_app.remove(cats).startswith("Removed cats.txt")
+    assert removal_app.remove(str(tiny_corpus / "sub")).startswith("Removed notes.md")
+    # The root folder itself names every document left: refused, nothing removed.
+    left = removal_app.sources()
+    refused = removal_app.remove(str(tiny_corpus))
+    assert refused.startswith("⚠️") and "leave nothing to answer from" in refused and removal_app.sources() == left
+
+
+def test_an_app_started_with_docs_indexes_again_what_is_missing(tmp_path, tiny_corpus, hashing_embedder, capsys):
+    from qa import QA
+
+    index = tmp_path / "idx"
+    QA.build([tiny_corpus], index_dir=index, embedder=hashing_embedder).remove(tiny_corpus / "cats.txt")
+    reopened = chat_app.open_index(index, [tiny_corpus])  # the manifest names the hashing embedder
+    assert any(d.source.endswith("cats.txt") for d in reopened.documents)
+    assert "missing from the index were indexed again: added 1" in capsys.readouterr().out
+    chat_app.open_index(index, [tiny_corpus])  # nothing missing: nothing said
+    assert "indexed again" not in capsys.readouterr().out
 
 
 def test_answered_questions_skips_declined_and_failed_turns():
@@ -176,7 +220,12 @@ def test_gradio_client_endpoints(server, tmp_path):
     answer = client.predict(question="When did the zebra project launch?", api_name="/ask")
     assert not answer["abstained"] and "2019" in answer["citations"][0]["highlight"]
     removed = client.predict(source=zebra[0]["source"], api_name="/remove_document")
-    assert "Removed zebra_notes.md" in removed
+    assert "Removed zebra_notes.md" in html.unescape(removed)  # the status is inert HTML for a Markdown view
+    # Finding 1 of "Safe to leave running": "/" (and ".", "..") removed every document.
+    for source in ("/", ".", "..", "*"):
+        refused = client.predict(source=source, api_name="/remove_document")
+        assert refused.startswith("⚠️"), (source, refused)
+    assert len(client.predict(api_name="/documents")) == len(docs) - 1
 
     pdf = write(
         tmp_path / "glacier report.pdf",

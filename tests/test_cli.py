@@ -79,3 +79,18 @@ def test_corrupt_manifest_is_a_clear_error(tmp_path, capsys, seed_index):
     (copy / "manifest.json").write_text("{", encoding="utf-8")
     code, _, err = run(capsys, "info", "--index", copy)
     assert code == 2 and "not valid JSON" in err and "--rebuild" in err
+
+
+def test_removing_the_last_document_needs_allow_empty(tmp_path, capsys, hashing_embedder):
+    from qa import QA
+
+    doc = tmp_path / "only.md"
+    doc.write_text("# Only\n\nThe one document of this index.\n", encoding="utf-8")
+    index = tmp_path / "idx"
+    QA.build([doc], index_dir=index, embedder=hashing_embedder)
+    code, _, err = run(capsys, "remove", doc, "--index", index)
+    assert code == 2 and "leave the index empty" in err and "--allow-empty" in err
+    code, _, err = run(capsys, "remove", "/", "--index", index, "--allow-empty")
+    assert code == 2 and "whole folder tree" in err
+    code, out, _ = run(capsys, "remove", doc, "--index", index, "--allow-empty")
+    assert code == 0 and "0 passages left" in out

@@ -94,8 +94,22 @@ def test_remove_by_path_folder_and_jsonl(qa, tiny_corpus):
     assert len(jsonl.removed) == 2
     with pytest.raises(InputError, match="no indexed document matches"):
         qa.remove("nothing/here.txt")
-    qa.remove(tiny_corpus)
+    left = len(qa.documents)
+    with pytest.raises(InputError, match=f"would remove all {left} documents"):
+        qa.remove(tiny_corpus)
+    assert len(qa.documents) == left
+    qa.remove(tiny_corpus, allow_empty=True)
     assert len(qa) == 0 and qa.search("rivers") == []
+
+
+@pytest.mark.parametrize("source", ["/", "//", "/tmp/..", ".", "..", "./", "../..", "*", "*.txt", "docs/[ab].md", "", "   "])
+def test_removal_refuses_what_would_name_more_than_meant(qa, tiny_corpus, monkeypatch, source):
+    monkeypatch.chdir(tiny_corpus)  # "." would otherwise be the folder holding every document
+    before = [d.source for d in qa.documents]
+    with pytest.raises(InputError) as refused:
+        qa.remove(source, allow_empty=True)
+    assert "qa info" in str(refused.value) or "whole folder tree" in str(refused.value)
+    assert [d.source for d in qa.documents] == before
 
 
 def test_changes_survive_reload(qa, tiny_corpus, hashing_embedder):
