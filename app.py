@@ -124,10 +124,15 @@ def open_index(index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadabl
             print(f"rebuilding {index_dir}: {exc}", flush=True)
             return QA.build(docs, index_dir=index_dir, rebuild=True)
         if docs:
-            # Documents of the --docs folders that are not (or no longer) in the index — removed in
-            # an earlier run, or added to the folder since — are indexed again, and said so.
-            report = qa.add(docs)
-            if report.changed:
+            # Files of the --docs folders that are not (or no longer) in the index — removed in an
+            # earlier run, or added to the folder since — are indexed again, and said so. Only
+            # their names are compared: files already indexed are not read again at every start.
+            from qa.loaders import iter_files, source_name
+
+            indexed = {d.path for d in qa.documents}
+            missing = [path for path, reason in iter_files(docs) if reason is None and source_name(path) not in indexed]
+            report = qa.add(missing) if missing else None
+            if report is not None and report.added:
                 print(f"{index_dir}: documents of {', '.join(map(str, docs))} missing from the index were indexed again: {report.summary()}", flush=True)
         return qa
     if not docs:
