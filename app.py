@@ -143,6 +143,14 @@ def open_index(index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadabl
     return qa
 
 
+def whole_number(value: Any) -> Any:
+    """``value`` as an int when it is one (sliders send 5.0 for 5); anything else is returned
+    as it is, for the library to refuse with its message ("k must be a positive integer")."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class ChatApp:
     """The app's behaviour, separate from its layout so each action is a plain method that the UI
     and the API endpoints share."""
@@ -161,13 +169,22 @@ class ChatApp:
         return Path(self.qa.index_dir) / UPLOAD_FOLDER
 
     def ask(self, question: str, k: int = 5, mode: str = "hybrid", abstain_threshold: float | None = None, previous_questions: list[str] | None = None):
+        """One answer; every input is checked before use, so a bad one (``question=None``,
+        ``k="abc"``, ``k=True``, ``previous_questions="abc"``) is a clear :class:`qa.InputError`."""
+        from qa import InputError
         from qa.conversation import effective_query
 
-        query = effective_query(question, list(previous_questions or []))
+        if not isinstance(question, str):
+            raise InputError(f"the question must be text, got {question!r}")
+        if previous_questions is None:
+            previous_questions = []
+        if not isinstance(previous_questions, (list, tuple)) or not all(isinstance(q, str) for q in previous_questions):
+            raise InputError(f"previous_questions must be a list of the earlier questions (strings), got {previous_questions!r}")
+        query = effective_query(question, list(previous_questions))
         overrides: dict[str, Any] = {"mode": mode}
         if abstain_threshold is not None:
-            overrides["abstain_threshold"] = float(abstain_threshold)
-        return self.qa.ask(question, k=int(k), query=query, **overrides)
+            overrides["abstain_threshold"] = abstain_threshold  # converted and range-checked by AnswerSettings
+        return self.qa.ask(question, k=whole_number(k), query=query, **overrides)
 
     def chat(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float):
         from qa import QAError
@@ -373,7 +390,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
         def search(question: str, k: int = 10, mode: str = "hybrid") -> list[dict]:
             """The k best passages for a question, as Hit.to_dict() records."""
             with _user_errors():
-                return [hit.to_dict() for hit in app.qa.search(question, k=int(k), mode=mode)]
+                return [hit.to_dict() for hit in app.qa.search(question, k=whole_number(k), mode=mode)]
 
         def documents() -> list[dict]:
             """The indexed documents."""

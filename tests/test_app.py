@@ -320,3 +320,38 @@ def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     assert "<script>" in page.locator("#sources-panel").inner_text()  # shown as text
     assert not [u for u in requests if "tracker.invalid" in u]
     page.close()
+
+
+@pytest.fixture
+def tiny_app(tmp_path, tiny_corpus, hashing_embedder):
+    from qa import QA
+
+    return chat_app.ChatApp(QA.build([tiny_corpus], index_dir=tmp_path / "idx", embedder=hashing_embedder))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"question": None}, "the question must be text"),
+        ({"question": "rivers", "k": "abc"}, "k must be a positive integer"),
+        ({"question": "rivers", "k": True}, "k must be a positive integer"),
+        ({"question": "rivers", "k": 1.5}, "k must be a positive integer"),
+        ({"question": "rivers", "k": 0}, "k must be a positive integer"),
+        ({"question": "rivers", "previous_questions": "abc"}, "previous_questions must be a list"),
+        ({"question": "rivers", "previous_questions": [1, 2]}, "previous_questions must be a list"),
+        ({"question": "rivers", "abstain_threshold": "abc"}, "abstain_threshold must be"),
+        ({"question": "rivers", "abstain_threshold": True}, "abstain_threshold must be"),
+        ({"question": "rivers", "mode": "psychic"}, "mode must be one of"),
+    ],
+)
+def test_ask_checks_its_inputs_before_using_them(tiny_app, kwargs, message):
+    from qa import InputError
+
+    with pytest.raises(InputError, match=message):
+        tiny_app.ask(**kwargs)
+
+
+def test_ask_takes_what_sliders_send_and_chat_reports_bad_input_as_a_message(tiny_app):
+    assert tiny_app.ask("Which river is the longest in Africa?", k=2.0).citations
+    reply, _ = tiny_app.chat(None, [], 5, "hybrid", 0.2)
+    assert reply.startswith(chat_app.ERROR_PREFIX) and "the question must be text" in reply
