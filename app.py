@@ -143,6 +143,25 @@ def open_index(index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadabl
     return qa
 
 
+def upload_limit_bytes(max_mb: float) -> int:
+    """The upload cap in bytes, for the web server (a fractional MB is kept, not truncated to 0).
+
+    >>> upload_limit_bytes(0.5), upload_limit_bytes(20)
+    (524288, 20971520)
+    """
+    return max(1, round(max_mb * 1024 * 1024))
+
+
+def _positive_mb(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--max-upload-mb must be a number of MB, got {text!r}") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"--max-upload-mb must be more than 0, got {text!r}")
+    return value
+
+
 def whole_number(value: Any) -> Any:
     """``value`` as an int when it is one (sliders send 5.0 for 5); anything else is returned
     as it is, for the library to refuse with its message ("k must be a positive integer")."""
@@ -410,7 +429,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--docs", type=Path, nargs="*", default=None, help="documents to build the index from when it does not exist")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", 7860)))
-    parser.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_MB, help="largest file accepted for upload")
+    parser.add_argument("--max-upload-mb", type=_positive_mb, default=DEFAULT_MAX_UPLOAD_MB, help="largest file accepted for upload, in MB (fractions work: 0.5)")
     return parser.parse_args(argv)
 
 
@@ -431,7 +450,7 @@ def main(argv: list[str] | None = None) -> None:
         server_port=args.port,
         share=False,
         show_error=True,
-        max_file_size=f"{int(args.max_upload_mb)}mb",
+        max_file_size=upload_limit_bytes(args.max_upload_mb),
         css=CSS,
         footer_links=["api"],
     )

@@ -355,3 +355,11 @@ def test_ask_takes_what_sliders_send_and_chat_reports_bad_input_as_a_message(tin
     assert tiny_app.ask("Which river is the longest in Africa?", k=2.0).citations
     reply, _ = tiny_app.chat(None, [], 5, "hybrid", 0.2)
     assert reply.startswith(chat_app.ERROR_PREFIX) and "the question must be text" in reply
+
+
+def test_a_fractional_upload_cap_is_kept():
+    assert chat_app.upload_limit_bytes(0.5) == 512 * 1024 and chat_app.upload_limit_bytes(20) == 20 * 1024 * 1024
+    assert chat_app.parse_args(["--max-upload-mb", "0.5"]).max_upload_mb == 0.5
+    for bad in ("0", "-1", "abc", "nan"):
+        with pytest.raises(SystemExit):
+            chat_app.parse_args(["--max-upload-mb", bad])
