@@ -143,6 +143,48 @@ def open_index(index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadabl
     return qa
 
 
+# What the page may load: only this app's own files. Typed or uploaded text that slips past the
+# escaping (the chat shows the user's own question as Markdown) still cannot load anything from
+# elsewhere: the browser refuses it.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "media-src 'self' data: blob:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "frame-src 'self'",
+        "frame-ancestors 'self'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+)
+
+
+class SecurityHeaders:
+    """ASGI middleware that adds the Content-Security-Policy (and no-sniff) to every response."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-security-policy"]
+                headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        return await self.app(scope, receive, send_with_headers)
+
+
 def upload_limit_bytes(max_mb: float) -> int:
     """The upload cap in bytes, for the web server (a fractional MB is kept, not truncated to 0).
 
@@ -213,9 +255,9 @@ class ChatApp:
         try:
             answer = self.ask(message, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous)
         except QAError as exc:
-            import html
+            from qa.presentation import inert_text
 
-            return f"{ERROR_PREFIX} {html.escape(str(exc))}", sources_html(None)
+            return f"{ERROR_PREFIX} {inert_text(str(exc))}", sources_html(None)
         return chat_message(answer, root=self.root), sources_html(answer, root=self.root)
 
     def documents(self) -> list[list]:
@@ -230,7 +272,7 @@ class ChatApp:
         return [d.source for d in self.qa.documents]
 
     def upload(self, files: list[str] | None) -> str:
-        import html
+        from qa.presentation import inert_text
 
         if not files:
             return "Choose one or more files to add."
@@ -239,17 +281,17 @@ class ChatApp:
         lines = []
         if stored:
             report = self.qa.add(stored)
-            lines.append(f"**{html.escape(report.summary())}**")
+            lines.append(f"**{inert_text(report.summary())}**")
             for source in report.added:
-                lines.append(f"- added {html.escape(os.path.basename(source))}")
+                lines.append(f"- added {inert_text(os.path.basename(source))}")
             for source in report.updated:
-                lines.append(f"- updated {html.escape(os.path.basename(source))}")
+                lines.append(f"- updated {inert_text(os.path.basename(source))}")
             for source in report.unchanged:
-                lines.append(f"- unchanged (already indexed) {html.escape(os.path.basename(source))}")
+                lines.append(f"- unchanged (already indexed) {inert_text(os.path.basename(source))}")
             for skipped in report.skipped:
-                lines.append(f"- skipped {html.escape(os.path.basename(skipped.path))}: {html.escape(skipped.reason)}")
+                lines.append(f"- skipped {inert_text(os.path.basename(skipped.path))}: {inert_text(skipped.reason)}")
         for reason in refused:
-            lines.append(f"- refused {html.escape(reason)}")
+            lines.append(f"- refused {inert_text(reason)}")
         return "\n".join(lines) or "Nothing was added."
 
     def remove(self, source: str | None) -> str:
@@ -434,6 +476,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from starlette.middleware import Middleware
+
     args = parse_args(argv)
     index_dir = args.index or DEFAULT_INDEX
     docs = args.docs if args.docs is not None else ([SAMPLE_DOCS] if args.index is None else None)
@@ -451,6 +495,7 @@ def main(argv: list[str] | None = None) -> None:
         share=False,
         show_error=True,
         max_file_size=upload_limit_bytes(args.max_upload_mb),
+        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
         css=CSS,
         footer_links=["api"],
     )

@@ -2,6 +2,7 @@
 gradio_client and a real Chromium (Playwright, Debian's /usr/bin/chromium)."""
 
 import html
+import json
 import os
 import shutil
 import socket
@@ -363,3 +364,58 @@ def test_a_fractional_upload_cap_is_kept():
     for bad in ("0", "-1", "abc", "nan"):
         with pytest.raises(SystemExit):
             chat_app.parse_args(["--max-upload-mb", bad])
+
+
+@pytest.fixture
+def elsewhere():
+    """Another origin that records every request reaching it (what "loading from elsewhere"
+    would hit)."""
+    import http.server
+    import threading
+
+    hits = []
+
+    class Recorder(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    listener = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), Recorder)
+    thread = threading.Thread(target=listener.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{listener.server_address[1]}", "hits": hits}
+    listener.shutdown()
+
+
+@pytest.mark.browser
+def test_browser_loads_nothing_from_elsewhere_for_typed_or_uploaded_markup(server, browser, tmp_path, elsewhere):
+    # Finding 3 of "Safe to leave running": Markdown image syntax in a skip reason (a JSONL id),
+    # in the remove error and in the user's own question made the browser request the URL.
+    remote = elsewhere["url"]
+    records = tmp_path / "dupes.jsonl"
+    bad_id = f"![t]({remote}/t.png)"
+    records.write_text(
+        "\n".join(json.dumps({"id": bad_id, "text": f"Record {i} about lighthouses and their keepers."}) for i in range(2)) + "\n",
+        encoding="utf-8",
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"])
+    _ask(page, f"Who keeps the lighthouse? ![q]({remote}/q.png) <img src={remote}/i.png>")
+    page.wait_for_timeout(1500)
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(records))
+    page.locator("#add-button").click()
+    page.wait_for_function("document.querySelector('#upload-status') && /added|skipped|refused/.test(document.querySelector('#upload-status').innerText)", timeout=60_000)
+    page.locator("#remove-choice input").fill(f"![r]({remote}/r.png)")
+    page.locator("#remove-button").click()
+    page.wait_for_timeout(1500)
+    assert elsewhere["hits"] == []
+    # And the page says what it may load: only its own origin.
+    policy = page.evaluate("fetch(location.href).then(r => r.headers.get('content-security-policy'))")
+    assert "img-src 'self' data: blob:" in policy and "default-src 'self'" in policy
+    page.close()
