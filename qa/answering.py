@@ -248,8 +248,9 @@ def answer_signals(
 _NAME = re.compile(r"\b[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\b|\b[A-Za-z]{2,}[ -]?\d+(?:\.\d+)*\b")
 _ABBREVIATIONS = frozenset(("e.g", "i.e", "etc", "vs", "cf", "a.k.a"))
 # A name whose rarest word is in more passages than this is taken as present: checking them all
-# would cost more than the question (such a name is made of common words anyway).
-NAME_CHECK_LIMIT = 5000
+# would cost more than the question (such a name is made of common words anyway). Reading 2,000
+# passages takes a few milliseconds.
+NAME_CHECK_LIMIT = 2000
 
 
 def _question_names(question: str) -> list[str]:
