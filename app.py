@@ -48,7 +48,7 @@ def safe_upload_name(name: str) -> str:
     dots, only letters, digits, ``.``, ``-`` and ``_`` (other characters become ``_``).
 
     >>> safe_upload_name("../../etc/passwd.txt"), safe_upload_name("Ré sumé (v2).PDF")
-    ('passwd.txt', 'R_sum_v2_.pdf')
+    ('passwd.txt', 'R_sum_v2.pdf')
     """
     base = os.path.basename(name.replace("\\", "/"))
     stem, dot, suffix = base.rpartition(".")
@@ -164,25 +164,82 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-class SecurityHeaders:
-    """ASGI middleware that adds the Content-Security-Policy (and no-sniff) to every response."""
+LOOPBACK_NAMES = frozenset(("127.0.0.1", "localhost", "::1"))
 
-    def __init__(self, app) -> None:
+
+def _hostname(value: str) -> str:
+    """The host name of a ``Host`` header or an origin URL, without port, lower-cased.
+
+    >>> _hostname("Evil.Example:7871"), _hostname("http://127.0.0.1:7860"), _hostname("[::1]:80")
+    ('evil.example', '127.0.0.1', '::1')
+    """
+    value = value.strip().lower()
+    if "://" in value:
+        value = value.split("://", 1)[1].split("/", 1)[0]
+    if value.startswith("["):
+        return value[1:].split("]", 1)[0]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class SecurityHeaders:
+    """ASGI middleware in front of the app:
+
+    * a request whose ``Host`` is not one of ``allowed_hosts`` is refused (421): a page on
+      another site that rebinds its own name to this machine (DNS rebinding) cannot reach the
+      app through it;
+    * a request sent by a page of another origin (its ``Origin`` header) is refused (403), so no
+      other site can call the API from a visitor's browser;
+    * every response carries the Content-Security-Policy and ``nosniff``.
+    """
+
+    def __init__(self, app, allowed_hosts: frozenset[str] = LOOPBACK_NAMES) -> None:
         self.app = app
+        self.allowed_hosts = frozenset(_hostname(h) for h in allowed_hosts)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = {k.lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host = _hostname(headers.get(b"host", ""))
+        origin = headers.get(b"origin")
+        if host not in self.allowed_hosts:
+            return await self._refuse(scope, send, 421, f"host {host!r} is not served here; start the app with --allowed-host {host} to allow it")
+        if origin and origin != "null" and _hostname(origin) not in self.allowed_hosts:
+            return await self._refuse(scope, send, 403, f"requests from pages of {origin!r} are not allowed")
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-security-policy"]
-                headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
-                headers.append((b"x-content-type-options", b"nosniff"))
-                message = {**message, "headers": headers}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-security-policy"]
+                kept.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+                kept.append((b"x-content-type-options", b"nosniff"))
+                message = {**message, "headers": kept}
             await send(message)
 
         return await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    async def _refuse(scope, send, status: int, text: str) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        body = text.encode()
+        await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def allowed_hosts(bind: str, extra: list[str]) -> frozenset[str]:
+    """The names a request may use to reach the app: loopback, the bound address (unless it is
+    a wildcard) and the ``--allowed-host`` names.
+
+    >>> sorted(allowed_hosts("0.0.0.0", ["qa.lan"]))
+    ['127.0.0.1', '::1', 'localhost', 'qa.lan']
+    """
+    names = set(LOOPBACK_NAMES) | {_hostname(h) for h in extra}
+    if bind not in ("0.0.0.0", "::", ""):
+        names.add(_hostname(bind))
+    return frozenset(names)
 
 
 def upload_limit_bytes(max_mb: float) -> int:
@@ -472,7 +529,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", 7860)))
     parser.add_argument("--max-upload-mb", type=_positive_mb, default=DEFAULT_MAX_UPLOAD_MB, help="largest file accepted for upload, in MB (fractions work: 0.5)")
-    return parser.parse_args(argv)
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME", help="a host name or address clients use to reach the app, besides loopback and --host (repeatable)")
+    parser.add_argument("--auth", default=os.environ.get("QA_AUTH"), metavar="USER:PASSWORD", help="require this login for the UI and the API (or set QA_AUTH)")
+    args = parser.parse_args(argv)
+    if args.auth is not None and (":" not in args.auth or not args.auth.split(":", 1)[0] or not args.auth.split(":", 1)[1]):
+        parser.error("--auth must be USER:PASSWORD, both non-empty")
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -489,13 +551,20 @@ def main(argv: list[str] | None = None) -> None:
     demo = build_ui(app, examples=examples)
     demo.queue(default_concurrency_limit=4)
     print(f"grounded-qa: serving {index_dir} ({len(qa.documents)} documents, {len(qa)} passages)", flush=True)
+    hosts = allowed_hosts(args.host, args.allowed_host)
+    if _hostname(args.host) not in LOOPBACK_NAMES:
+        if args.auth is None:
+            print(f"warning: --host {args.host} lets other machines connect and no --auth is set: anyone who can reach this port can read and change the index", file=sys.stderr, flush=True)
+        if args.host in ("0.0.0.0", "::") and not args.allowed_host:
+            print("note: requests must name this machine by an allowed host (loopback only so far); add --allowed-host NAME for each name clients use", file=sys.stderr, flush=True)
     demo.launch(
         server_name=args.host,
         server_port=args.port,
         share=False,
         show_error=True,
         max_file_size=upload_limit_bytes(args.max_upload_mb),
-        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
+        app_kwargs={"middleware": [Middleware(SecurityHeaders, allowed_hosts=hosts)]},
+        auth=tuple(args.auth.split(":", 1)) if args.auth else None,
         css=CSS,
         footer_links=["api"],
     )

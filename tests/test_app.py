@@ -227,6 +227,13 @@ def test_gradio_client_endpoints(server, tmp_path):
         refused = client.predict(source=source, api_name="/remove_document")
         assert refused.startswith("⚠️"), (source, refused)
     assert len(client.predict(api_name="/documents")) == len(docs) - 1
+    # Finding 4: a request naming another host (DNS rebinding) or sent from another site's page.
+    import urllib.error
+
+    for headers, status in (({"Host": "evil.example:7871", "Origin": "http://evil.example:7871"}, 421), ({"Origin": "http://evil.example"}, 403)):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(server["url"] + "config", headers=headers), timeout=10)
+        assert refused.value.code == status
 
     pdf = write(
         tmp_path / "glacier report.pdf",
@@ -419,3 +426,35 @@ def test_browser_loads_nothing_from_elsewhere_for_typed_or_uploaded_markup(serve
     policy = page.evaluate("fetch(location.href).then(r => r.headers.get('content-security-policy'))")
     assert "img-src 'self' data: blob:" in policy and "default-src 'self'" in policy
     page.close()
+
+
+def _guarded_client(**kwargs):
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    inner = Starlette(routes=[Route("/", lambda request: PlainTextResponse("ok"))])
+    return TestClient(chat_app.SecurityHeaders(inner, **kwargs), base_url="http://127.0.0.1:7860")
+
+
+def test_requests_for_another_host_or_from_another_origin_are_refused():
+    client = _guarded_client(allowed_hosts=chat_app.allowed_hosts("127.0.0.1", []))
+    ok = client.get("/")
+    assert ok.status_code == 200 and "default-src 'self'" in ok.headers["content-security-policy"]
+    assert client.get("/", headers={"Origin": "http://127.0.0.1:7860"}).status_code == 200  # the app's own pages
+    # Finding 4 of "Safe to leave running": Host evil.example with a matching Origin was served.
+    rebound = client.get("/", headers={"Host": "evil.example:7871", "Origin": "http://evil.example:7871"})
+    assert rebound.status_code == 421 and "--allowed-host evil.example" in rebound.text
+    assert client.get("/", headers={"Origin": "http://evil.example"}).status_code == 403
+    # A name given with --allowed-host is served; binding 0.0.0.0 adds no name by itself.
+    lan = _guarded_client(allowed_hosts=chat_app.allowed_hosts("0.0.0.0", ["qa.lan"]))
+    assert lan.get("/", headers={"Host": "qa.lan:7860"}).status_code == 200
+    assert lan.get("/", headers={"Host": "0.0.0.0:7860"}).status_code == 421
+
+
+def test_auth_must_name_a_user_and_a_password():
+    assert chat_app.parse_args(["--auth", "me:secret"]).auth == "me:secret"
+    for bad in ("me", ":secret", "me:"):
+        with pytest.raises(SystemExit):
+            chat_app.parse_args(["--auth", bad])

@@ -12,7 +12,7 @@ import qa
 MODULES = sorted(
     {f"qa.{m.name}" for m in pkgutil.iter_modules(qa.__path__) if m.name != "__main__"}
     | {f"embeddings.{m.name}" for m in pkgutil.iter_modules(embeddings.__path__)}
-    | {"qa", "embeddings"}
+    | {"qa", "embeddings", "app"}
 )
 
 
