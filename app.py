@@ -326,7 +326,34 @@ class ChatApp:
         return documents_table(self.qa.documents, counts, root=self.root)
 
     def sources(self) -> list[str]:
-        return [d.source for d in self.qa.documents]
+        """The indexed documents by the names clients see (no absolute server paths)."""
+        return list(self._names())
+
+    def display_name(self, source: str) -> str:
+        """A document's name for clients: relative to the document or upload folder holding it
+        ("sample/notes.md", "uploads/report.pdf"), else to the app's working folder."""
+        from qa.presentation import display_source
+
+        path, sep, record = source.partition("#")
+        file = Path(path)
+        for root in self._remove_roots():
+            if root in file.parents:
+                name = f"{root.name}/{file.relative_to(root).as_posix()}"
+                break
+        else:
+            name = display_source(path, root=self.root)
+        return name + (f"#{record}" if sep else "")
+
+    def _names(self) -> dict[str, str]:
+        """Client name -> source; a name two sources would share falls back to the source itself."""
+        names: dict[str, list[str]] = {}
+        for document in self.qa.documents:
+            names.setdefault(self.display_name(document.source), []).append(document.source)
+        out = {}
+        for name, sources in names.items():
+            for source in sources:
+                out[name if len(sources) == 1 else source] = source
+        return out
 
     def upload(self, files: list[str] | None) -> str:
         from qa.presentation import inert_text
@@ -362,14 +389,16 @@ class ChatApp:
             return "Choose a document to remove."
         if not isinstance(source, str):
             return f"⚠️ the document to remove must be given by its name as listed, got {inert_text(repr(source))}"
-        if source not in set(self.sources()) and not self._removable_folder(source):
-            places = ", ".join(str(r) for r in self._remove_roots()) or "none"
+        names = self._names()
+        folder = None if source in names or source in set(names.values()) else self._removable_folder(source)
+        if source not in names and source not in set(names.values()) and folder is None:
+            places = ", ".join(r.name + "/" for r in self._remove_roots()) or "none"
             return (
                 f"⚠️ {inert_text(source)} is not an indexed document; choose one from the list, or give a folder "
                 f"inside the document folders ({inert_text(places)})."
             )
         try:
-            report = self.qa.remove(source)
+            report = self.qa.remove(names.get(source, str(folder) if folder is not None else source))
         except QAError as exc:
             message = str(exc)
             if "leave the index empty" in message:
@@ -383,12 +412,18 @@ class ChatApp:
             roots.append(self.upload_dir.resolve())
         return roots
 
-    def _removable_folder(self, source: str) -> bool:
+    def _removable_folder(self, source: str) -> Path | None:
+        """The folder ``source`` names — absolute, or as shown ("sample/sub") — when it lies in
+        one of the app's document or upload folders; else ``None``."""
         folder = Path(source)
-        if not folder.is_absolute() or any(part in (".", "..") for part in folder.parts):
-            return False
-        resolved = folder.resolve()
-        return any(resolved == root or root in resolved.parents for root in self._remove_roots())
+        if any(part in (".", "..") for part in folder.parts) or not folder.parts:
+            return None
+        candidates = [folder] if folder.is_absolute() else [r / Path(*folder.parts[1:]) for r in self._remove_roots() if folder.parts[0] == r.name]
+        for candidate in candidates:
+            resolved = candidate.resolve()
+            if any(resolved == root or root in resolved.parents for root in self._remove_roots()):
+                return resolved
+        return None
 
 
 def answered_questions(history: list[dict]) -> list[str]:
@@ -513,7 +548,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
         def documents() -> list[dict]:
             """The indexed documents."""
             return [
-                {"source": d.source, "title": d.title, "kind": d.kind, "chars": len(d.text)} for d in app.qa.documents
+                {"source": app.display_name(d.source), "title": d.title, "kind": d.kind, "chars": len(d.text)} for d in app.qa.documents
             ]
 
         gr.api(ask, api_name="ask")

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -110,9 +111,11 @@ def test_removal_in_the_app_accepts_only_listed_documents_and_folders_inside_its
 
 def test_removal_in_the_app_of_a_document_a_subfolder_and_never_the_last(removal_app, tiny_corpus):
     assert removal_app.remove(None) == "Choose a document to remove."
-    cats = next(s for s in removal_app.sources() if s.endswith("cats.txt"))
-    assert removal_app.remove(cats).startswith("Removed cats.txt")
-    assert removal_app.remove(str(tiny_corpus / "sub")).startswith("Removed notes.md")
+    # Clients see names relative to the document folders, never the server's absolute paths.
+    names = removal_app.sources()
+    assert "docs/cats.txt" in names and "docs/facts.jsonl#v1" in names and not any(str(tiny_corpus) in n for n in names)
+    assert removal_app.remove("docs/cats.txt").startswith("Removed cats.txt")
+    assert removal_app.remove("docs/sub").startswith("Removed notes.md")  # a folder, as shown
     # The root folder itself names every document left: refused, nothing removed.
     left = removal_app.sources()
     refused = removal_app.remove(str(tiny_corpus))
@@ -227,9 +230,10 @@ def test_gradio_client_endpoints(server, tmp_path):
         refused = client.predict(source=source, api_name="/remove_document")
         assert refused.startswith("⚠️"), (source, refused)
     assert len(client.predict(api_name="/documents")) == len(docs) - 1
-    # Finding 4: a request naming another host (DNS rebinding) or sent from another site's page.
-    import urllib.error
-
+    # Finding 4: the page config lists documents by their shown names, not the server's paths.
+    config = urllib.request.urlopen(server["url"] + "config", timeout=10).read().decode()
+    assert "nato-dprk-statement.txt" in config and str(SEED_DOC) not in config
+    # A request naming another host (DNS rebinding) or sent from another site's page.
     for headers, status in (({"Host": "evil.example:7871", "Origin": "http://evil.example:7871"}, 421), ({"Origin": "http://evil.example"}, 403)):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(urllib.request.Request(server["url"] + "config", headers=headers), timeout=10)
