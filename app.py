@@ -390,15 +390,19 @@ class ChatApp:
         if not isinstance(source, str):
             return f"⚠️ the document to remove must be given by its name as listed, got {inert_text(repr(source))}"
         names = self._names()
-        folder = None if source in names or source in set(names.values()) else self._removable_folder(source)
-        if source not in names and source not in set(names.values()) and folder is None:
-            places = ", ".join(r.name + "/" for r in self._remove_roots()) or "none"
-            return (
-                f"⚠️ {inert_text(source)} is not an indexed document; choose one from the list, or give a folder "
-                f"inside the document folders ({inert_text(places)})."
-            )
+        if source in names or source in names.values():
+            target = names.get(source, source)
+        else:
+            folder = self._removable_folder(source)
+            if folder is None:
+                places = ", ".join(r.name + "/" for r in self._remove_roots()) or "none"
+                return (
+                    f"⚠️ {inert_text(source)} is not an indexed document; choose one from the list, or give a folder "
+                    f"inside the document folders ({inert_text(places)})."
+                )
+            target = str(folder)
         try:
-            report = self.qa.remove(names.get(source, str(folder) if folder is not None else source))
+            report = self.qa.remove(target)
         except QAError as exc:
             message = str(exc)
             if "leave the index empty" in message:
@@ -418,10 +422,11 @@ class ChatApp:
         folder = Path(source)
         if any(part in (".", "..") for part in folder.parts) or not folder.parts:
             return None
-        candidates = [folder] if folder.is_absolute() else [r / Path(*folder.parts[1:]) for r in self._remove_roots() if folder.parts[0] == r.name]
+        roots = self._remove_roots()
+        candidates = [folder] if folder.is_absolute() else [r / Path(*folder.parts[1:]) for r in roots if folder.parts[0] == r.name]
         for candidate in candidates:
             resolved = candidate.resolve()
-            if any(resolved == root or root in resolved.parents for root in self._remove_roots()):
+            if any(resolved == root or root in resolved.parents for root in roots):
                 return resolved
         return None
 

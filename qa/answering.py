@@ -87,7 +87,7 @@ class AnswerSettings(SettingsMixin):
     question_penalty: float = 0.1
     opener_weight: float = 0.1
     # What a section says first is its point: the answer under a question heading, the summary
-    # under a title (README, "Answers": +12 points on pyfaq, +18 on its FAQ with the questions
+    # under a title (README, "Answers": +16 points on pyfaq, +18 on its FAQ with the questions
     # kept; -1 question of 40 on reference pages, whose answers sit inside sections).
     section_weight: float = 0.3
     code_penalty: float = 0.5  # a code block is shown under the sentence that introduces it, never as the lead
@@ -222,9 +222,8 @@ def answer_signals(
     names = _question_names(question)
     if corpus is not None:
         absent_names = sum(1 for name in names if not name_in_index(name, lexical, corpus))
-    else:
-        passages = " ".join(" ".join(h.passage.text.split()) for h in hits[:depth]).casefold()
-        absent_names = sum(1 for name in names if name not in passages)
+    else:  # only the top passages are at hand
+        absent_names = sum(1 for name in names if not any(_name_pattern(name).search(h.passage.text) for h in hits[:depth]))
     absent += absent_names * MAX_WEIGHT
     total += absent_names * MAX_WEIGHT
     missing = absent / total if total else 0.0
@@ -274,8 +273,14 @@ def name_in_index(name: str, lexical: LexicalIndex, corpus: Sequence[Passage]) -
     rows = lexical.rows_with(rarest)
     if len(rows) > NAME_CHECK_LIMIT:
         return True
-    pattern = re.compile(r"(?<![\w.])" + r"[\s-]*".join(re.escape(part) for part in re.split(r"[\s-]+", name)) + r"(?![\w])", re.IGNORECASE)
+    pattern = _name_pattern(name)
     return any(pattern.search(corpus[int(row)].text) for row in rows)
+
+
+def _name_pattern(name: str) -> re.Pattern[str]:
+    """``name`` as written, case and the spacing or hyphen between its parts aside."""
+    parts = (re.escape(part) for part in re.split(r"[\s-]+", name))
+    return re.compile(r"(?<![\w.])" + r"[\s-]*".join(parts) + r"(?![\w])", re.IGNORECASE)
 
 
 def _score_gap(hits: Sequence[Hit]) -> float:

@@ -256,17 +256,15 @@ def opens_section(text: str, start: int, parts: Sequence[Piece], *, passage_open
         return False
     # Walk back over what precedes the quote (labels do not count): a question heading right
     # before it, or nothing but headings back to the start of a passage that starts a section.
-    previous = None
-    for part in reversed(parts):
-        if part.end > start or part.kind != "heading" and is_label(text[part.start : part.end]):
-            continue
-        if previous is None:
-            previous = part
-            if part.kind == "heading" and is_question(text[part.start : part.end]):
-                return True
-        if part.kind != "heading":
-            return False
-    return passage_opens_section
+    before = (p for p in reversed(parts) if p.end <= start and (p.kind == "heading" or not is_label(text[p.start : p.end])))
+    previous = next(before, None)
+    if previous is None:
+        return passage_opens_section
+    if previous.kind != "heading":
+        return False
+    if is_question(text[previous.start : previous.end]):
+        return True
+    return passage_opens_section and all(p.kind == "heading" for p in before)
 
 
 def is_label(line: str) -> bool:
