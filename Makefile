@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
-#   make run    create .venv, install, build the sample index if missing, start the chat UI
-#   make test   create .venv, install with the test and ray extras (and Chromium for the browser tests), run pytest
+#   make run    create .venv, install with the document extras (and Tesseract for scanned PDFs), start the chat UI
+#   make test   create .venv, install with every extra (and Chromium and Tesseract), run pytest
 # Both are idempotent: a second run only checks stamps and starts at once.
 
 PYTHON ?= python3.11
@@ -12,7 +12,9 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: run test test-fast install install-test browser eval-seed eval-pyfaq bench clean help
+EXTRAS := office,ocr,watch
+
+.PHONY: run test test-fast install install-test browser ocr eval-seed eval-pyfaq bench clean help
 
 help:
 	@echo "make run    - set up and start the chat app (http://127.0.0.1:7860)"
@@ -26,11 +28,11 @@ $(PY):
 
 # Reinstall only when the dependency list changes.
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) install -qq -e .
+	$(PIP) install -qq -e ".[$(EXTRAS)]"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PIP) install -qq -e ".[test,ray]"
+	$(PIP) install -qq -e ".[test,ray,$(EXTRAS)]"
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -43,10 +45,18 @@ browser:
 		$$SUDO apt-get install -y -q chromium || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium); \
 	fi
 
+# Scanned PDF pages are read by Debian's Tesseract (without it they are reported, not indexed).
+ocr:
+	@if ! command -v tesseract >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q tesseract-ocr || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q tesseract-ocr); \
+	fi
+
 run: install
+	@$(MAKE) --no-print-directory ocr || echo "warning: tesseract-ocr could not be installed; scanned PDF pages will be reported, not read"
 	$(PY) app.py
 
-test: install-test browser
+test: install-test browser ocr
 	$(PY) -m pytest -q
 
 # Everyday work: the tiny in-memory corpora only (no real model, no browser, no Ray, nothing slow).

@@ -3,7 +3,9 @@
 The page's main region is found by the usual landmarks (``<main>``, ``role="main"``,
 ``<article>``, Sphinx's ``div.body``), and navigation, headers, footers, sidebars, scripts and
 forms are dropped. Blocks (paragraphs, list items, table rows, code blocks, headings) become
-paragraphs separated by blank lines; code blocks keep their line breaks.
+paragraphs separated by blank lines; code blocks keep their line breaks. A table with header
+cells reads one row per line with each value named by its column ("Country: Japan; Troops:
+1,500"), so a row found by a question says what its values are.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .formats.assembly import table_lines
 from .types import Section
 
 _DROP_TAGS = frozenset(
@@ -125,6 +128,36 @@ def _visible_text(element) -> str:
     return "".join(parts)
 
 
+def _cell_text(cell) -> str:
+    return _SPACES.sub(" ", _visible_text(cell)).strip()
+
+
+def _row_cells(tr) -> list:
+    return [c for c in tr if isinstance(c.tag, str) and c.tag.lower() in ("td", "th") and not _is_dropped(c)]
+
+
+def _in_thead(tr) -> bool:
+    parent = tr.getparent()
+    return parent is not None and isinstance(parent.tag, str) and parent.tag.lower() == "thead"
+
+
+def _header_table(table) -> tuple[list[str], list[list[str]], str] | None:
+    """``(header, rows, caption)`` of a table whose header row is marked (``<thead>``, or a first
+    row of ``<th>`` cells); None for other tables (layout tables, key-value lists), which are read
+    cell by cell. Rows of nested tables are not this table's rows."""
+    rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table"), None) is table]
+    if len(rows) < 2:
+        return None
+    cells = _row_cells(rows[0])
+    if len(cells) < 2 or not (_in_thead(rows[0]) or all(c.tag.lower() == "th" for c in cells)):
+        return None
+    header = [_cell_text(c) for c in cells]
+    # A second header row (grouped column names) holds names, not values.
+    body = [[_cell_text(c) for c in _row_cells(tr)] for tr in rows[1:] if not _in_thead(tr)]
+    captions = table.xpath("./caption")
+    return header, body, _cell_text(captions[0]) if captions else ""
+
+
 def _walk(region, builder: _Builder) -> None:
     # An explicit stack instead of recursion: pages with thousands of nested tags must not
     # overflow Python's recursion limit.
@@ -153,6 +186,17 @@ def _walk(region, builder: _Builder) -> None:
             builder.add_block("pre", 0, code if code.strip() else "")
             builder.add_inline(node.tail)
             continue
+        if tag == "table" and node is not region:
+            table = _header_table(node)
+            if table is not None:
+                header, body, caption = table
+                builder.flush()
+                if caption:
+                    builder.add_block("p", 0, caption)
+                for line in table_lines(body, header=header):
+                    builder.add_block("p", 0, line)
+                builder.add_inline(node.tail)
+                continue
         if tag in _BLOCK_TAGS:
             builder.flush()
             if _is_sectioning(tag, node):

@@ -1,8 +1,11 @@
 """Files and folders -> :class:`~qa.types.Document` records.
 
-Supported: ``.txt``, ``.md``/``.markdown``, ``.html``/``.htm``, ``.pdf``, ``.jsonl``. Folders are
-walked recursively (hidden files and folders are ignored). A file that cannot be used is never
-fatal: it is reported in :attr:`LoadResult.skipped` with a one-line reason.
+Supported: ``.txt``, ``.md``/``.markdown``, ``.html``/``.htm``, ``.pdf``, ``.jsonl``, and through
+:mod:`qa.formats` Word (``.docx``), PowerPoint (``.pptx``), Excel (``.xlsx``), ``.csv``/``.tsv``,
+e-books (``.epub``) and e-mail (``.eml``). Folders are walked recursively (hidden files and
+folders are ignored). A file that cannot be used is never fatal: it is reported in
+:attr:`LoadResult.skipped` with a one-line reason, and so is a part of a file that could not be
+read (``report.xlsx:Sheet1!C3: formula error #DIV/0! (cell left out)``).
 """
 
 from __future__ import annotations
@@ -16,6 +19,12 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import DocumentError
+from .formats.assembly import Extracted
+from .formats.ebook import read_epub
+from .formats.mail import read_eml
+from .formats.sheets import read_delimited, read_xlsx
+from .formats.slides import read_pptx
+from .formats.word import read_docx
 from .html_text import extract_html
 from .types import Document, Section
 
@@ -24,7 +33,18 @@ MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
 PDF_SUFFIXES = {".pdf"}
 JSONL_SUFFIXES = {".jsonl"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | JSONL_SUFFIXES
+DELIMITED_SUFFIXES = {".csv": None, ".tsv": "\t"}  # suffix -> delimiter (None: detected)
+# Formats read from their bytes by qa.formats: suffix -> (reader, kind).
+PACKAGE_READERS = {
+    ".docx": (read_docx, "docx"),
+    ".pptx": (read_pptx, "pptx"),
+    ".xlsx": (read_xlsx, "xlsx"),
+    ".epub": (read_epub, "epub"),
+    ".eml": (read_eml, "email"),
+}
+SUPPORTED_SUFFIXES = (
+    TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | JSONL_SUFFIXES | set(DELIMITED_SUFFIXES) | set(PACKAGE_READERS)
+)
 
 DEFAULT_MAX_FILE_MB = 64.0
 
@@ -321,6 +341,28 @@ def _load_jsonl(path: Path, data: bytes, skipped: list[SkippedFile]) -> list[Doc
     return documents
 
 
+def _document(path: Path, extracted: Extracted, kind: str, skipped: list[SkippedFile]) -> Document:
+    """A document from what a :mod:`qa.formats` reader extracted; its notes become skip entries
+    naming the part of the file (``book.xlsx:Sheet1!C3``)."""
+    skipped.extend(SkippedFile(f"{path}:{where}", why) for where, why in extracted.notes)
+    return Document.from_text(
+        extracted.text,
+        source=source_name(path),
+        title=extracted.title or None,
+        kind=kind,
+        sections=extracted.sections,
+        pages=extracted.pages,
+        metadata=extracted.metadata,
+    )
+
+
+def _load_delimited(path: Path, data: bytes, delimiter: str | None, skipped: list[SkippedFile]) -> list[Document]:
+    if _looks_binary(data):
+        raise DocumentError("binary content in a delimited text file")
+    extracted = read_delimited(_normalise_newlines(_decode(data, path)), delimiter=delimiter)
+    return [_document(path, extracted, "table", skipped)]
+
+
 def load_file(path: str | os.PathLike[str], *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> LoadResult:
     """Load one file into documents (a JSONL file may hold many). Never raises for a bad file:
     problems are reported in ``result.skipped``.
@@ -359,6 +401,11 @@ def load_file(path: str | os.PathLike[str], *, max_file_mb: float = DEFAULT_MAX_
             result.documents.extend(_load_html(path, data))
         elif suffix in PDF_SUFFIXES:
             result.documents.extend(_load_pdf(path, data))
+        elif suffix in PACKAGE_READERS:
+            reader, kind = PACKAGE_READERS[suffix]
+            result.documents.append(_document(path, reader(data), kind, result.skipped))
+        elif suffix in DELIMITED_SUFFIXES:
+            result.documents.extend(_load_delimited(path, data, DELIMITED_SUFFIXES[suffix], result.skipped))
         else:
             result.documents.extend(_load_jsonl(path, data, result.skipped))
     except DocumentError as exc:

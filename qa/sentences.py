@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from .composition import segments
-from .text import sentence_spans
+from .text import is_record, sentence_spans
 
 # Sentences longer than this are code blocks or tables; their first words say what they are,
 # and embedding all of a 500-word block would cost more than the rest of its passage.
@@ -73,19 +73,30 @@ def passage_sentence_spans(text: str, min_words: int = MIN_UNIT_WORDS, *, code_u
 
 
 def _merge_short(text: str, spans: list[tuple[int, int]], min_words: int) -> list[tuple[int, int]]:
-    """Consecutive sentence spans with fragments under ``min_words`` merged into the next one."""
+    r"""Consecutive sentence spans with fragments under ``min_words`` merged into the next one.
+    A table row (:func:`qa.text.is_record`) ends its unit: rows are never glued together.
+
+    >>> t = "Troops\n\nCountry: Japan; Troops: 1,500\n\nCountry: Korea; Troops: 900"
+    >>> [t[a:b] for a, b in _merge_short(t, [(0, 6), (8, 37), (39, 66)], 8)]
+    ['Troops\n\nCountry: Japan; Troops: 1,500', 'Country: Korea; Troops: 900']
+    """
     if not spans:
         return []
     units: list[tuple[int, int]] = []
+    unit_closed: list[bool] = []  # whether each finished unit ends with a table row
     start, end, words = spans[0][0], spans[0][1], len(text[spans[0][0] : spans[0][1]].split())
+    closed = is_record(text[start:end])
     for a, b in spans[1:]:
         n = len(text[a:b].split())
-        if words < min_words and words + n <= MAX_SENTENCE_WORDS:
+        if words < min_words and not closed and words + n <= MAX_SENTENCE_WORDS:
             end, words = b, words + n
         else:
             units.append((start, end))
+            unit_closed.append(closed)
             start, end, words = a, b, n
-    if units and words < min_words and len(text[units[-1][0] : end].split()) <= MAX_SENTENCE_WORDS:
+        closed = is_record(text[a:b])
+    tail_joins = units and words < min_words and not closed and not unit_closed[-1]
+    if tail_joins and len(text[units[-1][0] : end].split()) <= MAX_SENTENCE_WORDS:
         units[-1] = (units[-1][0], end)  # a short tail joins the unit before it
     else:
         units.append((start, end))

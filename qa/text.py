@@ -28,6 +28,21 @@ _ABBREVIATIONS = frozenset(
 )
 
 
+# A table row as the loaders write it (qa.formats.assembly.table_lines): two or more
+# "name: value" pairs joined with "; ".
+_RECORD = re.compile(r"^[^:;\n]{1,60}: [^;\n]+(?:; [^:;\n]{1,60}: [^;\n]+)+$")
+
+
+def is_record(text: str) -> bool:
+    """Whether ``text`` is one table row written as named values: a unit on its own, never glued
+    to the row after it.
+
+    >>> is_record("Country: Japan; Troops: 1,500"), is_record("Note: see below.")
+    (True, False)
+    """
+    return bool(_RECORD.match(text.strip()))
+
+
 def word_count(text: str) -> int:
     """Number of whitespace-separated words. ``word_count("a b  c") == 3``."""
     return len(_WORD.findall(text))

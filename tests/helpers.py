@@ -35,3 +35,141 @@ def pdf_bytes(*pages: str) -> bytes:
         drawing.showPage()
     drawing.save()
     return buffer.getvalue()
+
+
+def docx_bytes(blocks: list[tuple[str, object]], *, title: str = "") -> bytes:
+    """A real .docx (python-docx) from ``("title"|"h1"|"h2"|"p"|"bullet", text)`` and
+    ``("table", rows)`` blocks; a table's first row is its header row."""
+    import docx
+
+    document = docx.Document()
+    if title:
+        document.core_properties.title = title
+    for kind, value in blocks:
+        if kind == "title":
+            document.add_heading(value, 0)
+        elif kind.startswith("h"):
+            document.add_heading(value, int(kind[1:]))
+        elif kind == "bullet":
+            document.add_paragraph(value, style="List Bullet")
+        elif kind == "table":
+            rows = list(value)
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    table.cell(r, c).text = cell
+        else:
+            document.add_paragraph(value)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def pptx_bytes(slides: list[dict]) -> bytes:
+    """A real .pptx (python-pptx); each slide is ``{"title", "text", "notes", "table", "picture"}``
+    (all optional; ``picture`` is PNG bytes)."""
+    import pptx
+    from pptx.util import Inches
+
+    deck = pptx.Presentation()
+    for spec in slides:
+        layout = deck.slide_layouts[1 if spec.get("text") else 6 if not spec.get("title") else 5]
+        slide = deck.slides.add_slide(layout)
+        if spec.get("title"):
+            slide.shapes.title.text = spec["title"]
+        if spec.get("text"):
+            slide.placeholders[1].text = spec["text"]
+        if spec.get("table"):
+            rows = spec["table"]
+            table = slide.shapes.add_table(len(rows), len(rows[0]), Inches(1), Inches(2), Inches(6), Inches(2)).table
+            for r, row in enumerate(rows):
+                for c, cell in enumerate(row):
+                    table.cell(r, c).text = cell
+        if spec.get("picture"):
+            slide.shapes.add_picture(io.BytesIO(spec["picture"]), Inches(1), Inches(1))
+        if spec.get("notes"):
+            slide.notes_slide.notes_text_frame.text = spec["notes"]
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
+    """A real .xlsx (openpyxl) with one sheet per ``name: rows``."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    workbook.remove(workbook.active)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def with_cached_error(xlsx: bytes, cell: str, error: str = "#DIV/0!") -> bytes:
+    """``xlsx`` with a formula cell whose saved result is ``error``, as Excel writes it (openpyxl
+    cannot compute formulas, so the cell is added to the first sheet's XML directly)."""
+    import re
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    row = re.sub(r"\D", "", cell)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                xml = data.decode("utf-8")
+                xml = re.sub(
+                    rf'(<row r="{row}"[^>]*>.*?)(</row>)',
+                    lambda m: m.group(1) + f'<c r="{cell}" t="e"><f>1/0</f><v>{error}</v></c>' + m.group(2),
+                    xml,
+                    count=1,
+                    flags=re.DOTALL,
+                )
+                data = xml.encode("utf-8")
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def epub_bytes(chapters: list[str], *, title: str = "A Book", spine: bool = True) -> bytes:
+    """A minimal valid EPUB 3 whose chapters are the given XHTML bodies."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    manifest = "".join(f'<item id="c{i}" href="ch{i}.xhtml" media-type="application/xhtml+xml"/>' for i in range(len(chapters)))
+    itemrefs = "".join(f'<itemref idref="c{i}"/>' for i in range(len(chapters))) if spine else ""
+    with zipfile.ZipFile(buffer, "w") as book:
+        book.writestr("mimetype", "application/epub+zip")
+        book.writestr(
+            "META-INF/container.xml",
+            '<?xml version="1.0"?><container xmlns="urn:oasis:names:tc:opendocument:xmlns:container" version="1.0">'
+            '<rootfiles><rootfile full-path="OEBPS/content.opf" media-type="application/oebps-package+xml"/></rootfiles></container>',
+        )
+        book.writestr(
+            "OEBPS/content.opf",
+            '<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0">'
+            f'<metadata xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{title}</dc:title><dc:creator>A. Writer</dc:creator></metadata>'
+            f"<manifest>{manifest}</manifest><spine>{itemrefs}</spine></package>",
+        )
+        for i, body in enumerate(chapters):
+            book.writestr(
+                f"OEBPS/ch{i}.xhtml",
+                f'<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Chapter {i + 1}</title></head><body>{body}</body></html>',
+            )
+    return buffer.getvalue()
+
+
+def png_bytes(text: str = "", size: tuple[int, int] = (200, 60)) -> bytes:
+    """A PNG image (Pillow), with ``text`` drawn on it if given."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", size, "white")
+    if text:
+        ImageDraw.Draw(image).text((10, 10), text, fill="black")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -10,7 +10,7 @@ import embeddings
 import qa
 
 MODULES = sorted(
-    {f"qa.{m.name}" for m in pkgutil.iter_modules(qa.__path__) if m.name != "__main__"}
+    {m.name for m in pkgutil.walk_packages(qa.__path__, "qa.") if m.name != "qa.__main__"}
     | {f"embeddings.{m.name}" for m in pkgutil.iter_modules(embeddings.__path__)}
     | {"qa", "embeddings", "app"}
 )

@@ -75,3 +75,12 @@ def test_old_indexes_keep_their_units():
     assert ChunkingSettings().code_units is True
     assert ChunkingSettings.from_dict({"chunk_words": 120}).code_units is False  # written before the setting
     assert ChunkingSettings.from_dict(ChunkingSettings().to_dict()) == ChunkingSettings()
+
+
+def test_table_rows_are_units_of_their_own():
+    from qa.sentences import passage_sentence_spans
+
+    text = "Troop contributions\n\nCountry: Japan; Troops: 1,500\n\nCountry: Korea; Troops: 900\n\nCountry: Chad; Troops: 12"
+    units = [text[a:b] for a, b in passage_sentence_spans(text)]
+    assert units[1:] == ["Country: Korea; Troops: 900", "Country: Chad; Troops: 12"]
+    assert units[0].endswith("Country: Japan; Troops: 1,500")
