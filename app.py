@@ -30,7 +30,12 @@ SAMPLE_DOCS = ROOT / "data" / "sample"
 SAMPLE_QUESTIONS = ROOT / "data" / "sample_questions.jsonl"
 DEFAULT_INDEX = ROOT / "data" / "indexes" / "sample"
 UPLOAD_FOLDER = "uploads"
-UPLOAD_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".jsonl")
+# The loaders' SUPPORTED_SUFFIXES, spelled out so that starting the app does not import qa (a
+# test keeps the two equal).
+UPLOAD_SUFFIXES = (
+    ".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".pdf", ".docx", ".pptx", ".xlsx", ".csv", ".tsv",
+    ".epub", ".eml", ".jsonl",
+)  # fmt: skip
 DEFAULT_MAX_UPLOAD_MB = 20.0
 ERROR_PREFIX = "⚠️"
 

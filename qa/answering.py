@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -418,9 +418,11 @@ def answer_question(
     calibration: Calibration | None = None,
     section_starts: Sequence[bool] | None = None,
     corpus: Sequence[Passage] | None = None,
+    ocr_pages: Mapping[str, Collection[int]] | None = None,
 ) -> Answer:
     """Build the answer for ``question`` from ranked ``hits`` (see the module docstring);
-    ``section_starts[i]``: whether hit ``i``'s passage starts a section of its document."""
+    ``section_starts[i]``: whether hit ``i``'s passage starts a section of its document;
+    ``ocr_pages``: the pages of each source that were read by OCR (their citations say so)."""
     if not hits:
         return Answer(question=question, query=query, text=ABSTAIN_TEXT, abstained=True, reason="nothing is indexed")
     depth = min(len(hits), max(k, settings.evidence_depth))
@@ -449,6 +451,8 @@ def answer_question(
             signals=signals,
         )
     text, citations = compose_answer(evidence, scored, settings, layouts, limit=min(k, settings.max_answer_sentences))
+    if ocr_pages:
+        citations = tuple(replace(c, ocr=True) if c.page in ocr_pages.get(c.source, ()) else c for c in citations)
     return Answer(
         question=question,
         query=query,

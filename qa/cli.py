@@ -232,8 +232,9 @@ def _query_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
-def _where(section_label: str, page: int | None) -> str:
-    where = ", ".join(x for x in (section_label, f"page {page}" if page else "") if x)
+def _where(section_label: str, page: int | None, *, ocr: bool = False) -> str:
+    page_label = f"page {page}" + (" (scanned, read by OCR)" if ocr else "") if page else ""
+    where = ", ".join(x for x in (section_label, page_label) if x)
     return f" ({where})" if where else ""
 
 
@@ -249,7 +250,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         return 0
     print("\nSources:")
     for c in answer.citations:
-        print(f"  [{c.number}] {c.title} — {c.source}{_where(c.section_label, c.page)} chars {c.start}-{c.end}")
+        print(f"  [{c.number}] {c.title} — {c.source}{_where(c.section_label, c.page, ocr=c.ocr)} chars {c.start}-{c.end}")
     return 0
 
 

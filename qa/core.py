@@ -636,6 +636,7 @@ class QA:
                 calibration=self.calibration,
                 section_starts=[bool(contents.section_starts[row]) for _, row in found],
                 corpus=contents.passages,
+                ocr_pages=contents.ocr_pages,
             )
 
     def evaluate(self, questions: Any, *, k: int = 10, **kwargs: Any):

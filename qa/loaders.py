@@ -22,6 +22,7 @@ from .errors import DocumentError
 from .formats.assembly import Extracted
 from .formats.ebook import read_epub
 from .formats.mail import read_eml
+from .formats.scans import ocr_missing, ocr_pdf_pages
 from .formats.sheets import read_delimited, read_xlsx
 from .formats.slides import read_pptx
 from .formats.word import read_docx
@@ -243,7 +244,7 @@ def _load_html(path: Path, data: bytes) -> list[Document]:
     ]
 
 
-def _load_pdf(path: Path, data: bytes) -> list[Document]:
+def _load_pdf(path: Path, data: bytes, skipped: list[SkippedFile]) -> list[Document]:
     try:
         import io
 
@@ -276,8 +277,11 @@ def _load_pdf(path: Path, data: bytes) -> list[Document]:
     except Exception as exc:  # pypdf raises many kinds of errors on damaged files
         raise DocumentError(f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
 
+    if not page_texts:
+        raise DocumentError("a PDF without pages")
+    ocr_pages = _read_scanned_pages(path, data, page_texts, skipped)
     if not any(t.strip() for t in page_texts):
-        raise DocumentError("no extractable text (a scanned PDF needs OCR first)")
+        raise DocumentError(f"no text on any of its {len(page_texts)} pages, even with OCR (blank or pictures only?)")
     pages: list[int] = []
     pieces: list[str] = []
     offset = 0
@@ -290,7 +294,40 @@ def _load_pdf(path: Path, data: bytes) -> list[Document]:
     text = "\n\n".join(pieces)
     first_line = next((line.strip() for line in text.split("\n") if line.strip()), "")
     title = meta_title.strip() or (first_line if len(first_line) <= 150 else "")
-    return [Document.from_text(text, source=source_name(path), title=title or None, kind="pdf", pages=tuple(pages))]
+    metadata = {"ocr_pages": ocr_pages} if ocr_pages else {}
+    return [Document.from_text(text, source=source_name(path), title=title or None, kind="pdf", pages=tuple(pages), metadata=metadata)]
+
+
+def _read_scanned_pages(path: Path, data: bytes, page_texts: list[str], skipped: list[SkippedFile]) -> list[int]:
+    """Fill in, by OCR, the pages of ``page_texts`` that have no text layer; returns their 1-based
+    numbers. Without OCR a file with some text is indexed and its blank pages are reported; a
+    file with none is refused with the install command."""
+    blank = [i for i, t in enumerate(page_texts) if not t.strip()]
+    if not blank:
+        return []
+    missing = ocr_missing()
+    if missing is not None:
+        if len(blank) == len(page_texts):
+            raise DocumentError(f"no text layer on any of its {len(blank)} pages (a scanned PDF); {missing}")
+        skipped.append(SkippedFile(f"{path}:{_page_list(blank)}", f"no text layer (scanned); {missing}"))
+        return []
+    read = ocr_pdf_pages(data, blank)
+    found = []
+    for index, text in read.items():
+        text = _normalise_newlines(text).strip()
+        if text:
+            page_texts[index] = text
+            found.append(index)
+    unread = [i for i in blank if i not in found]
+    if unread and found:
+        skipped.append(SkippedFile(f"{path}:{_page_list(unread)}", "no text found by OCR either (blank or pictures only?)"))
+    return [i + 1 for i in found]
+
+
+def _page_list(indexes: list[int]) -> str:
+    """``"page 3"`` or ``"pages 3, 5, 9"`` for 0-based page indexes."""
+    numbers = ", ".join(str(i + 1) for i in indexes[:20]) + (f" and {len(indexes) - 20} more" if len(indexes) > 20 else "")
+    return f"page {numbers}" if len(indexes) == 1 else f"pages {numbers}"
 
 
 _JSONL_TEXT_FIELDS = ("text", "content", "body")
@@ -400,7 +437,7 @@ def load_file(path: str | os.PathLike[str], *, max_file_mb: float = DEFAULT_MAX_
         elif suffix in HTML_SUFFIXES:
             result.documents.extend(_load_html(path, data))
         elif suffix in PDF_SUFFIXES:
-            result.documents.extend(_load_pdf(path, data))
+            result.documents.extend(_load_pdf(path, data, result.skipped))
         elif suffix in PACKAGE_READERS:
             reader, kind = PACKAGE_READERS[suffix]
             result.documents.append(_document(path, reader(data), kind, result.skipped))

@@ -60,7 +60,7 @@ def location_label(citation: Citation) -> str:
     if citation.section_label and citation.section_label != citation.title:
         parts.append(citation.section_label)
     if citation.page:
-        parts.append(f"page {citation.page}")
+        parts.append(f"page {citation.page}" + (" (scanned, read by OCR)" if citation.ocr else ""))
     return ", ".join(parts)
 
 

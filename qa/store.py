@@ -121,6 +121,15 @@ class IndexContents:
             rows = ((p.source, p.start) for p in self.passages)
         return np.fromiter((start in starts.get(source, ()) for source, start in rows), dtype=bool, count=len(self.passages))
 
+    @functools.cached_property
+    def ocr_pages(self) -> dict[str, frozenset[int]]:
+        """The pages of each document that were read by OCR (scanned PDF pages), by source."""
+        return {
+            source: frozenset(int(p) for p in doc.metadata["ocr_pages"])
+            for source, doc in self.documents.items()
+            if isinstance(doc.metadata.get("ocr_pages"), list)
+        }
+
 
 def library_versions() -> dict[str, str]:
     """Versions of the libraries whose output is stored in an index."""

@@ -215,7 +215,8 @@ class Citation:
     ``passage_id``, widened to the overlapping windows of the same document that also support
     the answer (they are cited once, as one stretch), so ``text == document.text[start:end]``.
     ``highlight_start`` and ``highlight_end`` are offsets *inside* ``text`` of the quoted
-    sentence, so ``text[highlight_start:highlight_end] == highlight``.
+    sentence, so ``text[highlight_start:highlight_end] == highlight``. ``ocr`` is true when the
+    cited page was read from a scanned image by OCR (its words may be misread).
     """
 
     number: int
@@ -231,6 +232,7 @@ class Citation:
     highlight_end: int
     section: tuple[str, ...] = ()
     page: int | None = None
+    ocr: bool = False
 
     @property
     def highlight(self) -> str:

@@ -173,3 +173,36 @@ def png_bytes(text: str = "", size: tuple[int, int] = (200, 60)) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+SCANNED_PAGE_TEXT = (
+    "The harbour master inspected the northern pier on Tuesday morning.",
+    "Repairs to the lighthouse will begin in April and last six weeks.",
+    "Ships longer than ninety metres must request a pilot before entering.",
+    "Fishing boats may use the western basin without a permit.",
+    "The annual regatta is held on the second Sunday of August.",
+)
+
+
+def scanned_pdf_bytes(lines: tuple[str, ...] = SCANNED_PAGE_TEXT, *, pages_before: tuple[str, ...] = ()) -> bytes:
+    """A PDF whose last page is only an image of ``lines`` (no text layer), as a scanner makes
+    it; ``pages_before`` are ordinary text pages (reportlab) placed in front of it."""
+    from PIL import Image, ImageDraw, ImageFont
+    from pypdf import PdfReader, PdfWriter
+
+    image = Image.new("L", (2480, 3508), 255)  # A4 at 300 dpi
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=48)
+    for i, line in enumerate(lines):
+        draw.text((180, 300 + i * 110), line, fill=0, font=font)
+    scanned = io.BytesIO()
+    image.save(scanned, format="PDF", resolution=300)
+    writer = PdfWriter()
+    if pages_before:
+        for page in PdfReader(io.BytesIO(pdf_bytes(*pages_before))).pages:
+            writer.add_page(page)
+    for page in PdfReader(scanned).pages:
+        writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -27,6 +27,12 @@ The secret launch code of the zebra project is 48151623. <script>window.__pwned 
 """
 
 
+def test_uploads_accept_every_format_the_loaders_read():
+    from qa.loaders import SUPPORTED_SUFFIXES
+
+    assert sorted(chat_app.UPLOAD_SUFFIXES) == sorted(SUPPORTED_SUFFIXES)
+
+
 def test_safe_upload_name():
     assert chat_app.safe_upload_name("../../etc/passwd.txt") == "passwd.txt"
     assert chat_app.safe_upload_name("..\\..\\win\\evil.md") == "evil.md"

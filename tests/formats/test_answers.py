@@ -6,7 +6,8 @@ from email.message import EmailMessage
 import pytest
 
 from qa import QA
-from tests.helpers import docx_bytes, epub_bytes, pptx_bytes, write, xlsx_bytes
+from qa.presentation import location_label
+from tests.helpers import docx_bytes, epub_bytes, pptx_bytes, scanned_pdf_bytes, write, xlsx_bytes
 
 QUESTIONS = [
     # (file, question, evidence)
@@ -82,6 +83,7 @@ def _write_corpus(folder):
     message["Date"] = "Tue, 01 Dec 2026 10:00:00 +0000"
     message.set_content("Hello council,\n\nI approved the bridge budget this morning.\n\nThe schedule:\n\nParking garage: autumn 2027\n")
     write(folder / "approval.eml", message.as_bytes())
+    write(folder / "harbour.pdf", scanned_pdf_bytes(pages_before=("Harbour notices for the summer season.",)))
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +94,7 @@ def formats_qa(tmp_path_factory, real_embedder):
 
 
 def test_every_format_is_indexed(formats_qa):
-    assert sorted(d.kind for d in formats_qa.documents) == ["docx", "email", "epub", "pptx", "table", "xlsx"]
+    assert sorted(d.kind for d in formats_qa.documents) == ["docx", "email", "epub", "pdf", "pptx", "table", "xlsx"]
     assert not formats_qa.last_report.skipped
 
 
@@ -102,3 +104,14 @@ def test_each_format_answers_with_the_evidence_cited(formats_qa, file, question,
     assert not answer.abstained, f"declined ({answer.reason})"
     cited = [c for c in answer.citations if c.source.endswith(file)]
     assert any(evidence in c.text for c in cited), [c.highlight for c in answer.citations]
+
+
+def test_a_citation_of_a_scanned_page_says_it_was_read_by_ocr(formats_qa):
+    answer = formats_qa.ask("When is the annual regatta held?")
+    [cited] = [c for c in answer.citations if c.source.endswith("harbour.pdf")]
+    assert "second Sunday of August" in cited.text
+    assert cited.ocr and cited.page == 2
+    assert location_label(cited) == "page 2 (scanned, read by OCR)"
+    text_page = formats_qa.ask("Which season are the harbour notices for?")
+    [first_page] = [c for c in text_page.citations if c.source.endswith("harbour.pdf") and c.page == 1]
+    assert not first_page.ocr and location_label(first_page) == "page 1"
