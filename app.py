@@ -1,6 +1,6 @@
 """The chat app: a thin Gradio UI over :class:`qa.QA`.
 
-    python app.py [--index DIR] [--docs PATH ...] [--host 127.0.0.1] [--port 7860]
+    python app.py [--index DIR] [--docs PATH ... [--watch]] [--host 127.0.0.1] [--port 7860]
 
 With no arguments it serves the bundled sample corpus (``data/sample``), building its index on
 first start. Every UI action is also a named API endpoint, callable with ``gradio_client``:
@@ -129,16 +129,18 @@ def open_index(index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadabl
             print(f"rebuilding {index_dir}: {exc}", flush=True)
             return QA.build(docs, index_dir=index_dir, rebuild=True)
         if docs:
-            # Files of the --docs folders that are not (or no longer) in the index — removed in an
-            # earlier run, or added to the folder since — are indexed again, and said so. Only
-            # their names are compared: files already indexed are not read again at every start.
-            from qa.loaders import iter_files, source_name
+            # The index follows its --docs folders: files added, changed or deleted while the app
+            # was not running, and files removed in the app in an earlier run, are synced now.
+            # Files unchanged since they were indexed are not read again.
+            from qa import InputError
 
-            indexed = {d.path for d in qa.documents}
-            missing = [path for path, reason in iter_files(docs) if reason is None and source_name(path) not in indexed]
-            report = qa.add(missing) if missing else None
-            if report is not None and report.added:
-                print(f"{index_dir}: documents of {', '.join(map(str, docs))} missing from the index were indexed again: {report.summary()}", flush=True)
+            try:
+                report = qa.sync(docs)
+            except InputError as exc:  # a --docs folder that is not there (unmounted?)
+                print(f"warning: {index_dir} not synced with {', '.join(map(str, docs))}: {exc}", file=sys.stderr, flush=True)
+            else:
+                if report.changed:
+                    print(f"{index_dir}: synced with {', '.join(map(str, docs))}: {report.summary()}", flush=True)
         return qa
     if not docs:
         raise SystemExit(f"no index at {index_dir}; pass --docs PATH to build one, or run without --index for the sample")
@@ -284,6 +286,7 @@ class ChatApp:
         self.root = root
         # Folders whose subfolders may be removed as a whole: the --docs folders (and the uploads).
         self.roots = [Path(r).resolve() for r in roots or []]
+        self.watching = False  # the index follows its folders (--watch): the Documents tab refreshes itself
 
     @property
     def upload_dir(self) -> Path:
@@ -323,12 +326,17 @@ class ChatApp:
         return chat_message(answer, root=self.root), sources_html(answer, root=self.root)
 
     def documents(self) -> list[list]:
-        from qa.presentation import documents_table
+        """The Documents tab's rows: every file seen, with what became of it."""
+        from qa.presentation import files_table
 
-        counts: dict[str, int] = {}
-        for passage in self.qa.passages:
-            counts[passage.source] = counts.get(passage.source, 0) + 1
-        return documents_table(self.qa.documents, counts, root=self.root)
+        documents = {d.source: d for d in self.qa.documents}
+        return files_table(self.qa.files(), documents, self.qa.passage_counts(), name=self.display_name)
+
+    def files_summary(self) -> str:
+        """The line above the table, e.g. "423 of 501 files indexed (78 skipped)"."""
+        from qa.presentation import files_summary
+
+        return files_summary(self.qa.files())
 
     def sources(self) -> list[str]:
         """The indexed documents by the names clients see (no absolute server paths)."""
@@ -525,8 +533,9 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                 )
                 add_button = gr.Button("Add to index", variant="primary", elem_id="add-button")
                 status = gr.Markdown(elem_id="upload-status")
+                totals = gr.Markdown(value=app.files_summary, elem_id="files-summary")
                 table = gr.Dataframe(
-                    headers=["source", "title", "kind", "passages", "characters"],
+                    headers=["file", "title", "kind", "passages", "state"],
                     value=app.documents,
                     interactive=False,
                     elem_id="documents",
@@ -536,13 +545,16 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     remove_button = gr.Button("Remove", variant="stop", elem_id="remove-button")
 
                 def refresh():
-                    return app.documents(), gr.Dropdown(choices=app.sources(), value=None)
+                    return app.files_summary(), app.documents(), gr.Dropdown(choices=app.sources(), value=None)
+
+                if app.watching:  # files change on disk: show the synced state without a click
+                    gr.Timer(5).tick(lambda: (app.files_summary(), app.documents()), outputs=[totals, table], api_visibility="private")
 
                 add_button.click(app.upload, inputs=uploads, outputs=status, api_name="upload", show_progress="full").then(
-                    refresh, outputs=[table, choice], api_visibility="private"
+                    refresh, outputs=[totals, table, choice], api_visibility="private"
                 )
                 remove_button.click(app.remove, inputs=choice, outputs=status, api_name="remove_document").then(
-                    refresh, outputs=[table, choice], api_visibility="private"
+                    refresh, outputs=[totals, table, choice], api_visibility="private"
                 )
 
         def ask(question: str, k: int = 5, mode: str = "hybrid", abstain_threshold: float | None = None, previous_questions: list[str] | None = None) -> dict:
@@ -570,7 +582,8 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Chat with your documents (grounded, cited answers).")
     parser.add_argument("--index", type=Path, default=None, help="index directory (default: the bundled sample corpus)")
-    parser.add_argument("--docs", type=Path, nargs="*", default=None, help="documents to build the index from when it does not exist")
+    parser.add_argument("--docs", type=Path, nargs="*", default=None, help="documents the index is built from and kept in sync with at start")
+    parser.add_argument("--watch", action="store_true", help="keep the index in sync with --docs while the app runs (pip install 'grounded-qa[watch]')")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", 7860)))
     parser.add_argument("--max-upload-mb", type=_positive_mb, default=DEFAULT_MAX_UPLOAD_MB, help="largest file accepted for upload, in MB (fractions work: 0.5)")
@@ -593,6 +606,18 @@ def main(argv: list[str] | None = None) -> None:
     examples = load_examples() if args.index is None else []
     roots = [path if path.is_dir() else path.parent for path in (Path(d) for d in docs or [])]
     app = ChatApp(qa, max_upload_mb=args.max_upload_mb, roots=roots)
+    if args.watch:
+        from qa.watching import FolderWatcher
+
+        if not docs:
+            raise SystemExit("--watch keeps the index in sync with --docs folders: name them with --docs PATH")
+        FolderWatcher(
+            qa,
+            docs,
+            on_sync=lambda report: print(f"{index_dir}: synced: {report.summary()}", flush=True),
+            on_error=lambda exc: print(f"warning: sync of {index_dir} failed: {exc}", file=sys.stderr, flush=True),
+        ).start()
+        app.watching = True
     demo = build_ui(app, examples=examples)
     demo.queue(default_concurrency_limit=4)
     print(f"grounded-qa: serving {index_dir} ({len(qa.documents)} documents, {len(qa)} passages)", flush=True)

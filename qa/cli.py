@@ -3,6 +3,7 @@
     qa index PATH... --index DIR [--model M] [--chunk-words N] [--rebuild] [--ray [--workers N]]
     qa ask "QUESTION" --index DIR [-k 5] [--json]
     qa search "QUESTION" --index DIR [-k 10] [--json]
+    qa sync PATH... --index DIR [--watch]
     qa info --index DIR [--documents] [--verify]
     qa remove SOURCE --index DIR [--allow-empty]
     qa eval QUESTIONS --index DIR [--out DIR] [--compare RESULTS.json] [--set key=value ...]
@@ -17,6 +18,7 @@ import json
 import os
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -65,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     index = commands.add_parser("index", help="index files and folders (creates or updates an index)")
-    index.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (.txt .md .html .pdf .jsonl)")
+    index.add_argument(
+        "paths", nargs="+", metavar="PATH",
+        help="files or folders (.txt .md .html .pdf .docx .pptx .xlsx .csv .tsv .epub .eml .jsonl)",
+    )
     _index_arg(index)
     index.add_argument("--model", default=None, help="sentence-transformers model name or directory (default: all-MiniLM-L6-v2, bundled)")
     index.add_argument("--chunk-words", type=int, default=None, help="passage size in words")
@@ -86,6 +91,17 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--workers", type=int, default=2, metavar="N", help="with --ray: embedding actors, one model each (default 2)")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
     index.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    index.add_argument("--watch", action="store_true", help="then keep watching PATH... and sync each change until Ctrl-C (pip install 'grounded-qa[watch]')")
+
+    sync = commands.add_parser(
+        "sync", help="make an index match its folders: add new and changed files, remove deleted ones"
+    )
+    sync.add_argument("paths", nargs="+", metavar="PATH", help="the files or folders the index should mirror")
+    _index_arg(sync)
+    sync.add_argument("--max-file-mb", type=float, default=None, help="skip files larger than this")
+    sync.add_argument("--json", action="store_true", help="print the report as JSON")
+    sync.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    sync.add_argument("--watch", action="store_true", help="then keep watching and sync each change until Ctrl-C")
 
     for name, default_k, help_text in (
         ("ask", 5, "answer a question with citations"),
@@ -101,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help="describe an index")
     _index_arg(info)
-    info.add_argument("--documents", action="store_true", help="list the indexed documents")
+    info.add_argument("--documents", action="store_true", help="list every file seen: indexed (passages) or skipped (why)")
     info.add_argument("--verify", action="store_true", help="checksum every file of the index")
     info.add_argument("--json", action="store_true")
 
@@ -212,11 +228,34 @@ def _cmd_index(args: argparse.Namespace) -> int:
         report = qa.last_report
     if args.json:
         _print_json(report.to_dict())
-        return 0
-    for skipped in report.skipped:
-        print(f"skipped {skipped}", file=sys.stderr)
-    print(f"{args.index}: {report.summary()}")
+    else:
+        for skipped in report.skipped:
+            print(f"skipped {skipped}", file=sys.stderr)
+        print(f"{args.index}: {report.summary()}")
+    if args.watch:
+        _watch(qa, args)
     return 0
+
+
+def _watch(qa, args: argparse.Namespace) -> None:
+    """Sync ``args.paths`` into ``qa`` on every change until interrupted."""
+    from .watching import FolderWatcher
+
+    def synced(report) -> None:
+        _print_changes(report)
+        print(f"{args.index}: {report.summary()}", flush=True)
+
+    def failed(exc: Exception) -> None:
+        print(f"qa {args.command}: sync failed: {exc}", file=sys.stderr, flush=True)
+
+    watcher = FolderWatcher(qa, args.paths, on_sync=synced, on_error=failed, max_file_mb=args.max_file_mb)
+    print(f"watching {', '.join(args.paths)} for changes (Ctrl-C to stop)", flush=True)
+    with watcher:
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopped watching", file=sys.stderr)
 
 
 def _load(args: argparse.Namespace):
@@ -275,8 +314,15 @@ def _cmd_info(args: argparse.Namespace) -> int:
     qa = QA.load(args.index, verify="full" if args.verify else "auto")
     info = qa.info()
     if args.documents:
+        from .presentation import file_state, files_summary
+
+        counts = qa.passage_counts()
+        files = qa.files()
+        info["files_summary"] = files_summary(files)
+        info["files"] = [{**record.to_dict(), "state": file_state(record, counts)} for record in files]
         info["documents_list"] = [
-            {"source": d.source, "title": d.title, "kind": d.kind, "chars": len(d.text)} for d in qa.documents
+            {"source": d.source, "title": d.title, "kind": d.kind, "chars": len(d.text), "passages": counts.get(d.source, 0)}
+            for d in qa.documents
         ]
     if args.json:
         _print_json(info)
@@ -291,9 +337,37 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"answer     {json.dumps(info['answer'])}")
     if args.verify:
         print("verified   every file matches its checksum")
-    for doc in info.get("documents_list", []):
-        print(f"  {doc['source']}  ({doc['kind']}, {doc['chars']} chars) {doc['title']}")
+    if args.documents:
+        print(f"files      {info['files_summary']}")
+        for record in info["files"]:
+            print(f"  {record['path']}  {record['state']}")
     return 0
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from .loaders import DEFAULT_MAX_FILE_MB
+
+    qa = _load(args)
+    max_mb = args.max_file_mb if args.max_file_mb is not None else DEFAULT_MAX_FILE_MB
+    progress = not args.quiet and not args.json and sys.stderr.isatty()
+    report = qa.sync(args.paths, show_progress=progress, max_file_mb=max_mb)
+    if args.json:
+        _print_json(report.to_dict())
+    else:
+        _print_changes(report)
+        print(f"{args.index}: {report.summary()}")
+    if args.watch:
+        _watch(qa, args)
+    return 0
+
+
+def _print_changes(report) -> None:
+    """One line per document added, updated or removed, and per file skipped."""
+    for label, sources in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        for source in sources:
+            print(f"{label:8} {source}")
+    for skipped in report.skipped:
+        print(f"skipped  {skipped}", file=sys.stderr)
 
 
 def _cmd_remove(args: argparse.Namespace) -> int:
@@ -318,6 +392,7 @@ COMMANDS = {
     "index": _cmd_index,
     "ask": _cmd_ask,
     "search": _cmd_search,
+    "sync": _cmd_sync,
     "info": _cmd_info,
     "remove": _cmd_remove,
     "eval": _cmd_eval,

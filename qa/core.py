@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -22,10 +23,10 @@ from .lexical import BM25_B, BM25_K1, LexicalIndex
 from .loaders import DEFAULT_MAX_FILE_MB, LoadResult, SkippedFile, load_documents, source_name
 from .retrieval import SearchSettings, distinct_passages, passage_index_text, query_terms, retrieve
 from .sentences import SentenceTable, passage_sentence_spans, sentence_embed_text
-from .store import IndexContents, IndexSettings, empty_contents, load_index, read_manifest, save_index, write_lock
+from .store import IndexContents, IndexSettings, PassageTable, empty_contents, load_index, read_manifest, save_index, write_lock
 from .text import content_terms
 from .threads import single_blas_thread
-from .types import Answer, Document, Hit, Passage, content_hash
+from .types import Answer, Document, FileRecord, Hit, Passage, content_hash
 
 MAX_QUESTION_CHARS = 2000  # longer input is cut: no real question is longer, and it bounds work
 
@@ -43,6 +44,8 @@ class IndexReport:
     embedded: int = 0  # passages whose vectors were computed now
     reused: int = 0  # passages whose vectors came from the index (unchanged text)
     sentences_embedded: int = 0  # sentence vectors computed now
+    files_read: int = 0  # files read (new or changed since they were recorded)
+    files_unchanged: int = 0  # files not read: same size and modification time as recorded
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, when measured (Ray builds)
 
     @property
@@ -53,7 +56,9 @@ class IndexReport:
         """One line, e.g. ``"added 3, updated 0, unchanged 1, removed 0, skipped 2 documents; ..."``."""
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-            f"removed {len(self.removed)}, skipped {len(self.skipped)}; {self.passages} passages in the index "
+            f"removed {len(self.removed)}, skipped {len(self.skipped)}"
+            + (f" ({self.files_unchanged} files unchanged, not read)" if self.files_unchanged else "")
+            + f"; {self.passages} passages in the index "
             f"({self.embedded} embedded now, {self.reused} reused)"
             + ("; " + ", ".join(f"{name[:-2].replace('_', ' ')} {value:.1f} s" for name, value in self.timings.items()) if self.timings else "")
         )
@@ -69,6 +74,8 @@ class IndexReport:
             "embedded": self.embedded,
             "reused": self.reused,
             "sentences_embedded": self.sentences_embedded,
+            "files_read": self.files_read,
+            "files_unchanged": self.files_unchanged,
             **({"timings": self.timings} if self.timings else {}),
         }
 
@@ -253,6 +260,7 @@ class QA:
             show_progress=show_progress,
             vector_source=reusable,
             reload=False,
+            files=loaded.files,
         )
         return qa
 
@@ -301,6 +309,25 @@ class QA:
         """Every passage, in index row order."""
         return list(self._contents.passages)
 
+    def files(self) -> list[FileRecord]:
+        """Every file seen, indexed or skipped, in path order (see :class:`FileRecord`). Documents
+        indexed before files were recorded, or added with :meth:`add_documents`, are listed as
+        indexed files without a size."""
+        records = dict(self._contents.files)
+        for doc in self._contents.documents.values():
+            if doc.path not in records:
+                records[doc.path] = FileRecord(doc.path, -1, -1, "indexed", sources=(doc.source,))
+            elif doc.source not in records[doc.path].sources and records[doc.path].size < 0:
+                record = records[doc.path]
+                records[doc.path] = replace(record, sources=record.sources + (doc.source,))
+        return [records[path] for path in sorted(records)]
+
+    def passage_counts(self) -> dict[str, int]:
+        """Number of passages of each document, by source."""
+        passages = self._contents.passages
+        sources = passages.sources if isinstance(passages, PassageTable) else [p.source for p in passages]
+        return dict(Counter(sources))
+
     def __len__(self) -> int:
         """Number of passages."""
         return len(self._contents.passages)
@@ -327,13 +354,73 @@ class QA:
     # --- updating -----------------------------------------------------------------------
 
     def add(self, paths: Iterable[str | os.PathLike[str]], *, show_progress: bool = False, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> IndexReport:
-        """Index new or changed files under ``paths``; unchanged files cost nothing.
+        """Index new or changed files under ``paths``; unchanged files cost nothing (a file with
+        the size and modification time recorded when it was indexed is not even read).
 
         >>> report = qa.add(["more-docs/"])     # doctest: +SKIP
         >>> report.summary()                     # doctest: +SKIP
         """
-        loaded = load_documents(_as_path_list(paths), max_file_mb=max_file_mb)
-        return self._apply(loaded.documents, removed=set(), skipped=loaded.skipped, show_progress=show_progress)
+        return self._update(_as_path_list(paths), delete_missing=False, show_progress=show_progress, max_file_mb=max_file_mb)
+
+    def sync(self, paths: Iterable[str | os.PathLike[str]], *, show_progress: bool = False, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> IndexReport:
+        """Make the index match the files under ``paths``: add new and changed files, and remove
+        the documents of files deleted from disk. Unchanged files are not read, so an unchanged
+        folder syncs without embedding anything.
+
+        Refused when a path itself does not exist (an unmounted drive must not empty the index):
+        remove a folder that is gone for good with :meth:`remove`.
+
+        >>> qa.sync(["docs/"]).removed                 # doctest: +SKIP
+        ['/home/me/docs/deleted.md']
+        """
+        paths = _as_path_list(paths)
+        gone = [p for p in paths if not os.path.lexists(p)]
+        if gone:
+            raise InputError(
+                f"{gone[0]!r} does not exist, so sync cannot tell deleted files from a folder that is not there "
+                f"(an unmounted drive?); if it is gone for good, remove its documents with: qa remove {gone[0]}"
+            )
+        return self._update(paths, delete_missing=True, show_progress=show_progress, max_file_mb=max_file_mb)
+
+    def _update(self, paths: list[str], *, delete_missing: bool, show_progress: bool, max_file_mb: float) -> IndexReport:
+        contents = self._contents
+        loaded = load_documents(paths, max_file_mb=max_file_mb, known=contents.files)
+        sources_by_path: dict[str, list[str]] = {}
+        for doc in contents.documents.values():
+            sources_by_path.setdefault(doc.path, []).append(doc.source)
+        records, stale = [], set()
+        for record in loaded.files:
+            before = sources_by_path.get(record.path, [])
+            if record.indexed:
+                stale.update(set(before) - set(record.sources))  # e.g. lines deleted from a JSONL file
+                records.append(record)
+            elif before:
+                # A changed file that cannot be read now (damaged mid-copy?) keeps what was indexed.
+                note = f"the changed file could not be read ({record.reason}); the version indexed earlier is kept"
+                records.append(replace(record, status="indexed", reason="", sources=tuple(before), notes=(note,)))
+            else:
+                records.append(record)
+        deleted_files: set[str] = set()
+        if delete_missing:
+            roots = [source_name(p).rstrip("/") for p in paths]
+            for path in set(contents.files) | set(sources_by_path):
+                inside = any(path == root or path.startswith(root + "/") for root in roots)
+                if inside and not os.path.lexists(path):
+                    deleted_files.add(path)
+                    stale.update(sources_by_path.get(path, ()))
+        report = self._apply(
+            loaded.documents,
+            removed=stale,
+            skipped=loaded.skipped,
+            show_progress=show_progress,
+            files=records,
+            drop_files=deleted_files,
+        )
+        report.files_read = len(loaded.files)
+        report.files_unchanged = len(loaded.unchanged_files)
+        # The documents of files not read are unchanged too.
+        report.unchanged.extend(s for path in loaded.unchanged_files for s in contents.files[path].sources if s in self._contents.documents)
+        return report
 
     def add_documents(self, documents: Iterable[Document], *, show_progress: bool = False) -> IndexReport:
         """Index already loaded :class:`Document` records (same rules as :meth:`add`)."""
@@ -393,13 +480,18 @@ class QA:
         show_progress: bool,
         vector_source: IndexContents | None = None,
         reload: bool = True,
+        files: Sequence[FileRecord] = (),
+        drop_files: set[str] | frozenset[str] = frozenset(),
     ) -> IndexReport:
+        """Apply one update: index ``documents``, delete the ``removed`` sources, and record
+        ``files`` (what was read now) while forgetting ``drop_files`` (files deleted from disk)."""
+        args = (documents, removed, skipped, show_progress, vector_source, reload, files, drop_files)
         with self._write_lock:
             if self.index_dir is not None:
                 with write_lock(self.index_dir):
-                    report = self._apply_locked(documents, removed, skipped, show_progress, vector_source, reload)
+                    report = self._apply_locked(*args)
             else:
-                report = self._apply_locked(documents, removed, skipped, show_progress, vector_source, reload)
+                report = self._apply_locked(*args)
         self.last_report = report
         return report
 
@@ -411,6 +503,8 @@ class QA:
         show_progress: bool,
         vector_source: IndexContents | None,
         reload: bool,
+        files: Sequence[FileRecord],
+        drop_files: set[str] | frozenset[str],
     ) -> IndexReport:
         if reload and self.index_dir is not None and (self.index_dir / "manifest.json").exists():
             # Another process may have written since we loaded: start from what is on disk.
@@ -470,7 +564,8 @@ class QA:
 
         passages = [old.passages[i] for i in keep_rows] + new_passages
         embed_keys = [old.embed_keys[i] for i in keep_rows] + new_keys
-        if not report.changed and (self.index_dir is None or old.generation > 0):
+        ledger = _updated_ledger(old.files, files, drop_files, documents_out)
+        if not report.changed and ledger == old.files and (self.index_dir is None or old.generation > 0):
             report.passages = len(passages)
             return report
         added_vectors = (
@@ -495,6 +590,7 @@ class QA:
             sentences=SentenceTable.concat([old.sentences.select(keep_rows), new_sentences]),
             retrieval=dict(old.retrieval),
             generation=old.generation,
+            files=ledger,
         )
         if self.index_dir is not None:
             save_index(self.index_dir, contents)
@@ -684,6 +780,22 @@ def texts_to_embed(documents: Sequence[Document], settings: IndexSettings) -> li
     sentences), each once."""
     split = split_documents(documents, settings)
     return list(dict.fromkeys(split.texts + split.sentence_texts))
+
+
+def _updated_ledger(
+    old: dict[str, FileRecord], read: Sequence[FileRecord], dropped: set[str] | frozenset[str], documents: dict[str, Document]
+) -> dict[str, FileRecord]:
+    """The file records after an update: the files read now replace their records, deleted files
+    are forgotten, and so is an indexed file none of whose documents is left (removed with
+    :meth:`QA.remove`: adding it again must read it)."""
+    ledger = {path: record for path, record in old.items() if path not in dropped}
+    for record in read:
+        ledger[record.path] = record
+    return {
+        path: record
+        for path, record in ledger.items()
+        if not record.indexed or any(source in documents for source in record.sources)
+    }
 
 
 @dataclass

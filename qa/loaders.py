@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 from .errors import DocumentError
 from .formats.assembly import Extracted
@@ -27,7 +27,7 @@ from .formats.sheets import read_delimited, read_xlsx
 from .formats.slides import read_pptx
 from .formats.word import read_docx
 from .html_text import extract_html
-from .types import Document, Section
+from .types import Document, FileRecord, Section
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -63,10 +63,14 @@ class SkippedFile:
 
 @dataclass
 class LoadResult:
-    """What :func:`load_documents` found: the documents and the files it skipped."""
+    """What :func:`load_documents` found: the documents, the files (or parts of files) it
+    skipped, a :class:`~qa.types.FileRecord` for each file it read, and the files it did not
+    read because they are unchanged since they were recorded (``unchanged_files``)."""
 
     documents: list[Document] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    files: list[FileRecord] = field(default_factory=list)
+    unchanged_files: list[str] = field(default_factory=list)
 
 
 def source_name(path: str | os.PathLike[str]) -> str:
@@ -76,6 +80,11 @@ def source_name(path: str | os.PathLike[str]) -> str:
     directory each call was made from.
     """
     return Path(os.path.abspath(os.fspath(path))).as_posix()
+
+
+def _is_index_folder(path: Path) -> bool:
+    """Whether ``path`` holds a grounded-qa index (a manifest beside generation folders)."""
+    return (path / "manifest.json").is_file() and any(path.glob("gen-*"))
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path, str | None]]:
@@ -97,7 +106,9 @@ def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path, 
                     dirs[:] = []
                     continue
                 seen_dirs.add(key)
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                # Hidden folders, and index folders (an index kept inside the folder it
+                # indexes must not index its own files).
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not _is_index_folder(Path(root) / d))
                 for name in sorted(files):
                     if not name.startswith("."):
                         yield Path(root) / name, None
@@ -452,19 +463,51 @@ def load_file(path: str | os.PathLike[str], *, max_file_mb: float = DEFAULT_MAX_
     return result
 
 
-def load_documents(paths: Iterable[str | os.PathLike[str]], *, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> LoadResult:
+def load_documents(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    max_file_mb: float = DEFAULT_MAX_FILE_MB,
+    known: Mapping[str, FileRecord] | None = None,
+) -> LoadResult:
     """Load every supported file under ``paths`` (files or folders, recursively).
+
+    ``known`` maps source paths to what an index recorded of them: a file with the same size and
+    modification time is not read again (it is listed in ``unchanged_files``).
 
     >>> result = load_documents(["no/such/folder"])
     >>> result.documents, str(result.skipped[0])
     ([], 'no/such/folder: no such file or folder')
     """
     result = LoadResult()
+    known = known or {}
     for path, problem in iter_files(paths):
         if problem:
             result.skipped.append(SkippedFile(str(path), problem))
             continue
+        key = source_name(path)
+        try:
+            stat = path.stat()
+        except OSError:
+            stat = None
+        record = known.get(key)
+        if stat is not None and record is not None and record.same_file(stat.st_size, stat.st_mtime_ns):
+            result.unchanged_files.append(key)
+            continue
         loaded = load_file(path, max_file_mb=max_file_mb)
         result.documents.extend(loaded.documents)
         result.skipped.extend(loaded.skipped)
+        if stat is not None:
+            result.files.append(file_record(key, stat.st_size, stat.st_mtime_ns, loaded, str(path)))
     return result
+
+
+def file_record(key: str, size: int, mtime_ns: int, loaded: LoadResult, shown_path: str) -> FileRecord:
+    """The record of one file from what :func:`load_file` made of it (``shown_path`` is the
+    path its skip entries name)."""
+    whole = [s.reason for s in loaded.skipped if s.path == shown_path]
+    parts = [f"{s.path[len(shown_path) + 1:]}: {s.reason}" for s in loaded.skipped if s.path.startswith(shown_path + ":")]
+    ocr_pages = sum(len(d.metadata.get("ocr_pages") or ()) for d in loaded.documents if isinstance(d.metadata.get("ocr_pages"), list))
+    if loaded.documents:
+        sources = tuple(d.source for d in loaded.documents)
+        return FileRecord(key, size, mtime_ns, "indexed", sources=sources, notes=tuple(parts), ocr_pages=ocr_pages)
+    return FileRecord(key, size, mtime_ns, "skipped", reason="; ".join(whole + parts) or "nothing to index")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import html
 import os
-from typing import Iterable
+from typing import Callable, Iterable, Mapping, Sequence
 
-from .types import Answer, Citation, Document
+from .types import Answer, Citation, Document, FileRecord
 
 _PREVIEW_CHARS = 600
 
@@ -137,9 +137,55 @@ def sources_html(answer: Answer | None, *, root: str | None = None) -> str:
     return '<div class="qa-sources">' + confidence + "".join(cards) + "</div>"
 
 
-def documents_table(documents: Iterable[Document], passage_counts: dict[str, int], *, root: str | None = None) -> list[list]:
-    """Rows for the Documents tab: source, title, kind, passages, characters."""
-    return [
-        [display_source(d.source, root=root), d.title, d.kind, passage_counts.get(d.source, 0), len(d.text)]
-        for d in documents
-    ]
+def file_state(record: FileRecord, passage_counts: Mapping[str, int]) -> str:
+    """What became of a file, in a few words, e.g. ``"indexed: 12 passages, 3 pages read by OCR"``
+    or ``"skipped: encrypted PDF (needs a password)"``.
+
+    >>> file_state(FileRecord("/d/a.txt", 10, 0, "indexed", sources=("/d/a.txt",)), {"/d/a.txt": 3})
+    'indexed: 3 passages'
+    >>> file_state(FileRecord("/d/b.pdf", 10, 0, "skipped", reason="empty file"), {})
+    'skipped: empty file'
+    """
+    if not record.indexed:
+        return f"skipped: {record.reason}"
+    passages = sum(passage_counts.get(source, 0) for source in record.sources)
+    parts = [f"indexed: {passages} passage{'s' if passages != 1 else ''}"]
+    if len(record.sources) > 1:
+        parts.append(f"{len(record.sources)} records")
+    if record.ocr_pages:
+        parts.append(f"{record.ocr_pages} page{'s' if record.ocr_pages != 1 else ''} read by OCR")
+    if record.notes:
+        parts.append(f"{len(record.notes)} part{'s' if len(record.notes) != 1 else ''} not read: " + "; ".join(record.notes[:3]) + (" …" if len(record.notes) > 3 else ""))
+    return ", ".join(parts)
+
+
+def files_summary(records: Sequence[FileRecord]) -> str:
+    """Totals, e.g. ``"423 of 501 files indexed (78 skipped)"``.
+
+    >>> files_summary([FileRecord("/a", 1, 0, "indexed"), FileRecord("/b", 1, 0, "skipped", reason="x")])
+    '1 of 2 files indexed (1 skipped)'
+    """
+    indexed = sum(1 for r in records if r.indexed)
+    skipped = len(records) - indexed
+    return f"{indexed} of {len(records)} file{'s' if len(records) != 1 else ''} indexed" + (f" ({skipped} skipped)" if skipped else "")
+
+
+def files_table(
+    records: Sequence[FileRecord],
+    documents: Mapping[str, Document],
+    passage_counts: Mapping[str, int],
+    *,
+    root: str | None = None,
+    name: Callable[[str], str] | None = None,
+) -> list[list]:
+    """Rows for the Documents tab, one per file seen: file, title, kind, passages, state.
+    ``name`` gives a file's displayed name (default: relative to ``root``)."""
+    name = name or (lambda path: display_source(path, root=root))
+    rows = []
+    for record in records:
+        docs = [documents[s] for s in record.sources if s in documents]
+        title = docs[0].title if len(docs) == 1 else f"{len(docs)} records" if docs else ""
+        kind = docs[0].kind if docs else ""
+        passages = sum(passage_counts.get(s, 0) for s in record.sources)
+        rows.append([name(record.path), title, kind, passages, file_state(record, passage_counts)])
+    return rows

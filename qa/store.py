@@ -6,6 +6,7 @@ Layout::
       manifest.json          format version, model, settings, counts, versions, file checksums
       gen-000007/            the current generation (the manifest names it)
         documents.jsonl      one Document per line, with its extracted text
+        files.jsonl          one FileRecord per file seen: size, modification time, indexed or skipped
         passages.jsonl       one passage per line: offsets into its document (text is derived)
         dense.faiss          FAISS inner-product index, row i = passage i
         sentence_*.npy       per-passage sentence spans and float16 vectors (CSR layout)
@@ -40,7 +41,7 @@ from .dense import DenseIndex
 from .errors import IndexFormatError, IndexLockedError, IndexNotFoundError, InputError
 from .lexical import BM25_B, BM25_K1, LexicalIndex
 from .sentences import SentenceTable
-from .types import Document, Passage
+from .types import Document, FileRecord, Passage
 
 FORMAT_NAME = "grounded-qa-index"
 FORMAT_VERSION = 1
@@ -109,6 +110,7 @@ class IndexContents:
     sentences: SentenceTable
     retrieval: dict[str, Any] = field(default_factory=dict)  # saved search defaults (e.g. calibrated)
     generation: int = 0
+    files: dict[str, FileRecord] = field(default_factory=dict)  # by path: every file seen (qa sync)
 
     @functools.cached_property
     def section_starts(self) -> np.ndarray:
@@ -369,6 +371,12 @@ def load_index(index_dir: str | os.PathLike[str], *, mmap: bool = False, verify:
                 pages.append(row.get("page"))
                 embed_keys.append(row["embed_key"])
         passages = PassageTable(documents, ids=ids, sources=sources, offsets=offsets, sections=sections, pages=pages)
+        files: dict[str, FileRecord] = {}
+        if "files.jsonl" in manifest["files"]:  # indexes written before files were recorded have none
+            with open(data_dir / "files.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    record = FileRecord.from_dict(json.loads(line))
+                    files[record.path] = record
     except FileNotFoundError as exc:
         raise IndexFormatError(f"the index file {exc.filename!r} is missing; {hint}") from exc
     except (json.JSONDecodeError, KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
@@ -398,6 +406,7 @@ def load_index(index_dir: str | os.PathLike[str], *, mmap: bool = False, verify:
         sentences=sentences,
         retrieval=dict(manifest.get("retrieval") or {}),
         generation=int(manifest.get("generation", 0)),
+        files=files,
     )
 
 
@@ -447,6 +456,7 @@ def save_index(index_dir: str | os.PathLike[str], contents: IndexContents) -> di
     tmp_dir.mkdir()
 
     _write_jsonl(tmp_dir / "documents.jsonl", (doc.to_dict() for doc in contents.documents.values()))
+    _write_jsonl(tmp_dir / "files.jsonl", (record.to_dict() for record in contents.files.values()))
     _write_jsonl(
         tmp_dir / "passages.jsonl",
         (_passage_row(p, key) for p, key in zip(contents.passages, contents.embed_keys)),

@@ -146,6 +146,55 @@ class Document:
 
 
 @dataclass(frozen=True)
+class FileRecord:
+    """What indexing made of one file, kept in the index so that a later sync reads only files
+    whose size or modification time changed, and so that every file seen can be listed.
+
+    ``status`` is ``"indexed"`` (it gave the documents ``sources``; a JSONL file gives several)
+    or ``"skipped"`` (``reason`` says why). ``notes`` name parts of an indexed file that could
+    not be read ("Sheet1!C3: formula error #DIV/0! (cell left out)"); ``ocr_pages`` counts
+    pages read by OCR.
+
+    >>> FileRecord("/docs/a.xlsx", 1200, 0, "skipped", reason="no filled cells in any worksheet").indexed
+    False
+    """
+
+    path: str
+    size: int
+    mtime_ns: int
+    status: str
+    reason: str = ""
+    sources: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    ocr_pages: int = 0
+
+    @property
+    def indexed(self) -> bool:
+        return self.status == "indexed"
+
+    def same_file(self, size: int, mtime_ns: int) -> bool:
+        """Whether a file with this size and modification time is the one recorded."""
+        return self.size == size and self.mtime_ns == mtime_ns
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["sources"] = list(self.sources)
+        data["notes"] = list(self.notes)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "FileRecord":
+        return _from_mapping(
+            cls,
+            data,
+            size=int(data["size"]),
+            mtime_ns=int(data["mtime_ns"]),
+            sources=tuple(str(s) for s in data.get("sources") or ()),
+            notes=tuple(str(n) for n in data.get("notes") or ()),
+        )
+
+
+@dataclass(frozen=True)
 class Passage:
     """A retrievable span of a document: ``document.text[start:end] == passage.text``.
 

@@ -128,16 +128,22 @@ def test_removal_in_the_app_of_a_document_a_subfolder_and_never_the_last(removal
     assert refused.startswith("⚠️") and "leave nothing to answer from" in refused and removal_app.sources() == left
 
 
-def test_an_app_started_with_docs_indexes_again_what_is_missing(tmp_path, tiny_corpus, hashing_embedder, capsys):
+def test_an_app_started_with_docs_syncs_the_index_with_them(tmp_path, tiny_corpus, hashing_embedder, capsys):
     from qa import QA
 
     index = tmp_path / "idx"
     QA.build([tiny_corpus], index_dir=index, embedder=hashing_embedder).remove(tiny_corpus / "cats.txt")
+    (tiny_corpus / "rivers.md").unlink()  # deleted while the app was not running
     reopened = chat_app.open_index(index, [tiny_corpus])  # the manifest names the hashing embedder
     assert any(d.source.endswith("cats.txt") for d in reopened.documents)
-    assert "missing from the index were indexed again: added 1" in capsys.readouterr().out
-    chat_app.open_index(index, [tiny_corpus])  # nothing missing: nothing said
-    assert "indexed again" not in capsys.readouterr().out
+    assert not any(d.source.endswith("rivers.md") for d in reopened.documents)
+    out = capsys.readouterr().out
+    assert "synced with" in out and "added 1" in out and "removed 1" in out
+    chat_app.open_index(index, [tiny_corpus])  # nothing changed: nothing said
+    assert "synced" not in capsys.readouterr().out
+    shutil.rmtree(tiny_corpus)  # an unmounted folder: the index is kept, with a warning
+    kept = chat_app.open_index(index, [tiny_corpus])
+    assert len(kept.documents) == len(reopened.documents) and "not synced" in capsys.readouterr().err
 
 
 def test_answered_questions_skips_declined_and_failed_turns():
