@@ -368,7 +368,9 @@ class ChatApp:
                 out[name if len(sources) == 1 else source] = source
         return out
 
-    def upload(self, files: list[str] | None) -> str:
+    def upload(self, files: list[str] | None, progress: Any = None) -> str:
+        """Store uploaded files and index them; ``progress`` (a :class:`qa.progress.Progress`
+        callback) follows the reading of each file and the embedding, with an ETA."""
         from qa.presentation import inert_text
 
         if not files:
@@ -377,7 +379,7 @@ class ChatApp:
         stored, refused = store_uploads(paths, self.upload_dir, max_mb=self.max_upload_mb)
         lines = []
         if stored:
-            report = self.qa.add(stored)
+            report = self.qa.add(stored, progress=progress)
             lines.append(f"**{inert_text(report.summary())}**")
             for source in report.added:
                 lines.append(f"- added {inert_text(os.path.basename(source))}")
@@ -550,8 +552,15 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                 if app.watching:  # files change on disk: show the synced state without a click
                     gr.Timer(5).tick(lambda: (app.files_summary(), app.documents()), outputs=[totals, table], api_visibility="private")
 
-                add_button.click(app.upload, inputs=uploads, outputs=status, api_name="upload", show_progress="full").then(
-                    refresh, outputs=[totals, table, choice], api_visibility="private"
+                def upload(files, progress=gr.Progress()):
+                    """Add the files to the index; returns what happened to each (Markdown)."""
+                    return app.upload(files, progress=lambda p: progress(p.fraction, desc=p.describe()))
+
+                # One build at a time, and the button stays disabled until it is done.
+                add_button.click(lambda: gr.Button(interactive=False), outputs=add_button, queue=False, api_visibility="private").then(
+                    upload, inputs=uploads, outputs=status, api_name="upload", show_progress="full", concurrency_limit=1
+                ).then(refresh, outputs=[totals, table, choice], api_visibility="private").then(
+                    lambda: gr.Button(interactive=True), outputs=add_button, api_visibility="private"
                 )
                 remove_button.click(app.remove, inputs=choice, outputs=status, api_name="remove_document").then(
                     refresh, outputs=[totals, table, choice], api_visibility="private"

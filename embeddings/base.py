@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -23,8 +23,12 @@ class Embedder(Protocol):
     name: str
     dim: int
 
-    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        """``float32 [len(texts), dim]``, each row of unit length."""
+    def embed_documents(
+        self, texts: Sequence[str], *, show_progress: bool = False, on_progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """``float32 [len(texts), dim]``, each row of unit length. ``show_progress`` draws a bar;
+        ``on_progress(n)`` is called as each step of ``n`` texts is done (the caller's own progress
+        display)."""
         ...
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:

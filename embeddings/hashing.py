@@ -7,7 +7,7 @@ vectors, it needs no files, and it is instant.
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -44,10 +44,15 @@ class HashingEmbedder:
             vector[bucket] += 1.0 if digest[4] & 1 else -1.0
         return vector
 
-    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+    def embed_documents(
+        self, texts: Sequence[str], *, show_progress: bool = False, on_progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
-        return normalise_rows(np.stack([self._vector(t) for t in texts]))
+        vectors = normalise_rows(np.stack([self._vector(t) for t in texts]))
+        if on_progress is not None:
+            on_progress(len(texts))
+        return vectors
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self.embed_documents(texts)

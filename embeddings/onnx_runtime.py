@@ -24,7 +24,7 @@ import os
 import threading
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -293,21 +293,25 @@ class OnnxInt8Embedder:
     def dim(self) -> int:
         return self._model.dim
 
-    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+    def embed_documents(
+        self, texts: Sequence[str], *, show_progress: bool = False, on_progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
         self._model.load()
         texts = list(texts)
-        if not show_progress:
+        if not show_progress and on_progress is None:
             return self._model.encode(texts, prompt=self._model.meta["document_prompt"])
         from tqdm.auto import tqdm
 
         step = self.batch_size * 16
         parts = []
-        with tqdm(total=len(texts), desc="Embedding (int8)", unit="text") as bar:
+        with tqdm(total=len(texts), desc="Embedding (int8)", unit="text", disable=not show_progress) as bar:
             for start in range(0, len(texts), step):
                 parts.append(self._model.encode(texts[start : start + step], prompt=self._model.meta["document_prompt"]))
                 bar.update(len(parts[-1]))
+                if on_progress is not None:
+                    on_progress(len(parts[-1]))
         return np.concatenate(parts)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:

@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -183,7 +183,9 @@ class SentenceTransformerEmbedder:
                                  convert_to_numpy=True)
         return normalise_rows(vectors)
 
-    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+    def embed_documents(
+        self, texts: Sequence[str], *, show_progress: bool = False, on_progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         """Vectors of ``texts``, batched by exact token count (see :meth:`length_batches`)."""
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
@@ -199,6 +201,8 @@ class SentenceTransformerEmbedder:
             out[rows] = self._encode([texts[i] for i in rows], query=False)
             if bar is not None:
                 bar.update(len(rows))
+            if on_progress is not None:
+                on_progress(len(rows))
         if bar is not None:
             bar.close()
         return out

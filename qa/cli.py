@@ -160,7 +160,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
     max_mb = args.max_file_mb if args.max_file_mb is not None else DEFAULT_MAX_FILE_MB
     exists = (Path(args.index) / "manifest.json").exists()
-    progress = not args.quiet and not args.json and sys.stderr.isatty()
+    progress = not args.quiet and not args.json  # a bar on a terminal, a line every few seconds otherwise
     if not args.ray and (args.ray_address is not None or args.workers != 2):
         raise QAError("--ray-address and --workers only apply with --ray")
     if exists and not args.rebuild:
@@ -349,7 +349,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 
     qa = _load(args)
     max_mb = args.max_file_mb if args.max_file_mb is not None else DEFAULT_MAX_FILE_MB
-    progress = not args.quiet and not args.json and sys.stderr.isatty()
+    progress = not args.quiet and not args.json  # a bar on a terminal, a line every few seconds otherwise
     report = qa.sync(args.paths, show_progress=progress, max_file_mb=max_mb)
     if args.json:
         _print_json(report.to_dict())

@@ -21,6 +21,7 @@ from .dense import DENSE_KINDS, DenseIndex, resolve_kind
 from .errors import IndexFormatError, InputError
 from .lexical import BM25_B, BM25_K1, LexicalIndex
 from .loaders import DEFAULT_MAX_FILE_MB, LoadResult, SkippedFile, load_documents, source_name
+from .progress import ProgressCallback, StageTracker, console_progress
 from .retrieval import SearchSettings, distinct_passages, passage_index_text, query_terms, retrieve
 from .sentences import SentenceTable, passage_sentence_spans, sentence_embed_text
 from .store import IndexContents, IndexSettings, PassageTable, empty_contents, load_index, read_manifest, save_index, write_lock
@@ -195,15 +196,20 @@ class QA:
         dense_index: str = "auto",
         rebuild: bool = False,
         show_progress: bool = False,
+        progress: ProgressCallback | None = None,
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
     ) -> "QA":
         """Index ``paths`` (files or folders) into a new index, saved in ``index_dir`` if given.
 
         With ``rebuild=True`` an existing index in ``index_dir`` is replaced (its vectors are reused
         for passages whose text did not change). ``qa.last_report`` tells what was indexed.
+        ``show_progress`` shows a progress bar (periodic lines when stderr is not a terminal);
+        ``progress`` receives :class:`~qa.progress.Progress` records instead, for a display of
+        your own.
         """
         paths = _as_path_list(paths)
-        loaded = load_documents(paths, max_file_mb=max_file_mb)  # before the model loads: fail fast
+        progress = _progress_display(show_progress, progress)
+        loaded = load_documents(paths, max_file_mb=max_file_mb, progress=progress)  # before the model loads: fail fast
         check_loaded(loaded, paths)
         return cls._build_loaded(
             loaded,
@@ -219,7 +225,7 @@ class QA:
             bm25_b=bm25_b,
             dense_index=dense_index,
             rebuild=rebuild,
-            show_progress=show_progress,
+            progress=progress,
         )
 
     @classmethod
@@ -229,7 +235,7 @@ class QA:
         *,
         index_dir: str | os.PathLike[str] | None,
         rebuild: bool,
-        show_progress: bool,
+        progress: ProgressCallback | None,
         **create: Any,
     ) -> "QA":
         """:meth:`build` from documents already loaded (by this process or by Ray workers)."""
@@ -257,7 +263,7 @@ class QA:
             loaded.documents,
             removed=set(),
             skipped=loaded.skipped,
-            show_progress=show_progress,
+            progress=progress,
             vector_source=reusable,
             reload=False,
             files=loaded.files,
@@ -353,16 +359,31 @@ class QA:
 
     # --- updating -----------------------------------------------------------------------
 
-    def add(self, paths: Iterable[str | os.PathLike[str]], *, show_progress: bool = False, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> IndexReport:
+    def add(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        show_progress: bool = False,
+        progress: ProgressCallback | None = None,
+        max_file_mb: float = DEFAULT_MAX_FILE_MB,
+    ) -> IndexReport:
         """Index new or changed files under ``paths``; unchanged files cost nothing (a file with
         the size and modification time recorded when it was indexed is not even read).
 
         >>> report = qa.add(["more-docs/"])     # doctest: +SKIP
         >>> report.summary()                     # doctest: +SKIP
         """
-        return self._update(_as_path_list(paths), delete_missing=False, show_progress=show_progress, max_file_mb=max_file_mb)
+        progress = _progress_display(show_progress, progress)
+        return self._update(_as_path_list(paths), delete_missing=False, progress=progress, max_file_mb=max_file_mb)
 
-    def sync(self, paths: Iterable[str | os.PathLike[str]], *, show_progress: bool = False, max_file_mb: float = DEFAULT_MAX_FILE_MB) -> IndexReport:
+    def sync(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        show_progress: bool = False,
+        progress: ProgressCallback | None = None,
+        max_file_mb: float = DEFAULT_MAX_FILE_MB,
+    ) -> IndexReport:
         """Make the index match the files under ``paths``: add new and changed files, and remove
         the documents of files deleted from disk. Unchanged files are not read, so an unchanged
         folder syncs without embedding anything.
@@ -380,11 +401,12 @@ class QA:
                 f"{gone[0]!r} does not exist, so sync cannot tell deleted files from a folder that is not there "
                 f"(an unmounted drive?); if it is gone for good, remove its documents with: qa remove {gone[0]}"
             )
-        return self._update(paths, delete_missing=True, show_progress=show_progress, max_file_mb=max_file_mb)
+        progress = _progress_display(show_progress, progress)
+        return self._update(paths, delete_missing=True, progress=progress, max_file_mb=max_file_mb)
 
-    def _update(self, paths: list[str], *, delete_missing: bool, show_progress: bool, max_file_mb: float) -> IndexReport:
+    def _update(self, paths: list[str], *, delete_missing: bool, progress: ProgressCallback | None, max_file_mb: float) -> IndexReport:
         contents = self._contents
-        loaded = load_documents(paths, max_file_mb=max_file_mb, known=contents.files)
+        loaded = load_documents(paths, max_file_mb=max_file_mb, known=contents.files, progress=progress)
         sources_by_path: dict[str, list[str]] = {}
         for doc in contents.documents.values():
             sources_by_path.setdefault(doc.path, []).append(doc.source)
@@ -412,7 +434,7 @@ class QA:
             loaded.documents,
             removed=stale,
             skipped=loaded.skipped,
-            show_progress=show_progress,
+            progress=progress,
             files=records,
             drop_files=deleted_files,
         )
@@ -422,9 +444,11 @@ class QA:
         report.unchanged.extend(s for path in loaded.unchanged_files for s in contents.files[path].sources if s in self._contents.documents)
         return report
 
-    def add_documents(self, documents: Iterable[Document], *, show_progress: bool = False) -> IndexReport:
+    def add_documents(
+        self, documents: Iterable[Document], *, show_progress: bool = False, progress: ProgressCallback | None = None
+    ) -> IndexReport:
         """Index already loaded :class:`Document` records (same rules as :meth:`add`)."""
-        return self._apply(list(documents), removed=set(), skipped=[], show_progress=show_progress)
+        return self._apply(list(documents), removed=set(), skipped=[], progress=_progress_display(show_progress, progress))
 
     def remove(self, source: str | os.PathLike[str], *, allow_empty: bool = False) -> IndexReport:
         """Delete a document (by its source, its file path, or a folder holding indexed files).
@@ -457,7 +481,7 @@ class QA:
                 f"{raw!r} would remove all {len(known)} documents and leave the index empty; pass allow_empty=True "
                 "(qa remove --allow-empty) to do that"
             )
-        return self._apply([], removed=set(matches), skipped=[], show_progress=False)
+        return self._apply([], removed=set(matches), skipped=[], progress=None)
 
     def _match_sources(self, source: str | os.PathLike[str]) -> list[str]:
         raw = os.fspath(source)
@@ -477,7 +501,7 @@ class QA:
         *,
         removed: set[str],
         skipped: list[SkippedFile],
-        show_progress: bool,
+        progress: ProgressCallback | None,
         vector_source: IndexContents | None = None,
         reload: bool = True,
         files: Sequence[FileRecord] = (),
@@ -485,7 +509,7 @@ class QA:
     ) -> IndexReport:
         """Apply one update: index ``documents``, delete the ``removed`` sources, and record
         ``files`` (what was read now) while forgetting ``drop_files`` (files deleted from disk)."""
-        args = (documents, removed, skipped, show_progress, vector_source, reload, files, drop_files)
+        args = (documents, removed, skipped, progress, vector_source, reload, files, drop_files)
         with self._write_lock:
             if self.index_dir is not None:
                 with write_lock(self.index_dir):
@@ -500,7 +524,7 @@ class QA:
         documents: list[Document],
         removed: set[str],
         skipped: list[SkippedFile],
-        show_progress: bool,
+        progress: ProgressCallback | None,
         vector_source: IndexContents | None,
         reload: bool,
         files: Sequence[FileRecord],
@@ -538,23 +562,20 @@ class QA:
 
         old_vectors = old.dense.vectors() if len(old.dense) else np.zeros((0, settings.dim), dtype=np.float32)
         sources = [old] + ([vector_source] if vector_source is not None else [])
-        passage_vectors = self._embed_with_reuse(
+        passage_vectors = _reuse_vectors(
             new_texts,
             new_keys,
             [(c.embed_keys, old_vectors if c is old else c.dense.vectors()) for c in sources if len(c.dense)],
-            show_progress=show_progress,
         )
         report.embedded = len(set(new_keys) - set(passage_vectors.reused))
         report.reused = sum(1 for key in new_keys if key in passage_vectors.reused)
 
         # One vector per sentence of each new passage (see qa.sentences); reused by text as well.
         new_spans, sentence_texts, sentence_keys = split.sentence_spans, split.sentence_texts, split.sentence_keys
-        sentence_vectors = self._embed_with_reuse(
-            sentence_texts,
-            sentence_keys,
-            [_sentence_keys_and_vectors(c) for c in sources if len(c.sentences)],
-            show_progress=show_progress,
+        sentence_vectors = _reuse_vectors(
+            sentence_texts, sentence_keys, [_sentence_keys_and_vectors(c) for c in sources if len(c.sentences)]
         )
+        self._compute_missing([passage_vectors, sentence_vectors], progress)
         new_sentences = SentenceTable.from_lists(
             new_spans,
             np.stack([sentence_vectors.vectors[k] for k in sentence_keys]) if sentence_keys else np.zeros((0, settings.dim)),
@@ -598,31 +619,17 @@ class QA:
         report.passages = len(passages)
         return report
 
-    def _embed_with_reuse(
-        self,
-        texts: list[str],
-        keys: list[str],
-        known: list[tuple[Sequence[str], np.ndarray]],
-        *,
-        show_progress: bool,
-    ) -> "_Embedded":
-        """Vectors for ``texts`` by key: taken from ``known`` (keys, vectors) pairs when the same
-        text was embedded before, computed (each distinct text once) otherwise."""
-        wanted = set(keys)
-        vectors: dict[str, np.ndarray] = {}
-        for known_keys, known_vectors in known:
-            for key, vector in zip(known_keys, known_vectors):
-                if key in wanted and key not in vectors:
-                    vectors[key] = vector
-        reused = set(vectors)
-        missing: dict[str, str] = {}
-        for key, text in zip(keys, texts):
-            if key not in vectors:
-                missing.setdefault(key, text)
-        if missing:
-            computed = self.embedder.embed_documents(list(missing.values()), show_progress=show_progress)
-            vectors.update(zip(missing.keys(), computed))
-        return _Embedded(vectors=vectors, reused=reused)
+    def _compute_missing(self, plans: Sequence["_Embedded"], progress: ProgressCallback | None) -> None:
+        """Embed the texts the ``plans`` could not reuse (passages, then sentences), as one
+        "embedding" stage of the progress."""
+        total = sum(len(plan.missing) for plan in plans)
+        tracker = StageTracker(progress, "embedding", total) if progress is not None and total else None
+        for plan in plans:
+            if plan.missing:
+                computed = self.embedder.embed_documents(
+                    list(plan.missing.values()), on_progress=tracker.advance if tracker is not None else None
+                )
+                plan.vectors.update(zip(plan.missing.keys(), computed))
 
     def save_settings(self) -> None:
         """Store the current search and answer settings (and a refitted calibration) as the
@@ -800,8 +807,25 @@ def _updated_ledger(
 
 @dataclass
 class _Embedded:
-    vectors: dict[str, np.ndarray]
+    vectors: dict[str, np.ndarray]  # by content key: reused ones now, computed ones added later
     reused: set[str]
+    missing: dict[str, str]  # key -> text still to embed (each distinct text once)
+
+
+def _reuse_vectors(texts: list[str], keys: list[str], known: list[tuple[Sequence[str], np.ndarray]]) -> _Embedded:
+    """Vectors for ``texts`` by key, taken from ``known`` (keys, vectors) pairs when the same text
+    was embedded before; the rest is listed in ``missing``."""
+    wanted = set(keys)
+    vectors: dict[str, np.ndarray] = {}
+    for known_keys, known_vectors in known:
+        for key, vector in zip(known_keys, known_vectors):
+            if key in wanted and key not in vectors:
+                vectors[key] = vector
+    missing: dict[str, str] = {}
+    for key, text in zip(keys, texts):
+        if key not in vectors:
+            missing.setdefault(key, text)
+    return _Embedded(vectors=vectors, reused=set(vectors), missing=missing)
 
 
 def _sentence_keys_and_vectors(contents: IndexContents) -> tuple[list[str], np.ndarray]:
@@ -820,6 +844,13 @@ def check_loaded(loaded: LoadResult, paths: Sequence[str]) -> None:
         reasons = "; ".join(str(s) for s in loaded.skipped[:5]) or "no files found"
         more = f" (and {len(loaded.skipped) - 5} more)" if len(loaded.skipped) > 5 else ""
         raise InputError(f"nothing to index in {', '.join(paths)} ({reasons}{more})")
+
+
+def _progress_display(show: bool, callback: ProgressCallback | None) -> ProgressCallback | None:
+    """The progress callback to use: the caller's, else the console's when asked to show it."""
+    if callback is not None:
+        return callback
+    return console_progress() if show else None
 
 
 def _as_path_list(paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str]) -> list[str]:

@@ -30,12 +30,13 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
 from .errors import MissingDependencyError, QAError
 from .loaders import DEFAULT_MAX_FILE_MB, LoadResult, SkippedFile, iter_files, load_file
+from .progress import console_progress
 from .types import Document, content_hash
 
 RAY_INSTALL = "pip install 'grounded-qa[ray]'  (or: pip install 'ray[data]>=2.60')"
@@ -121,7 +122,9 @@ class PrecomputedEmbedder:
     def precision(self) -> str:
         return getattr(self._embedder, "precision", "fp32")
 
-    def embed_documents(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+    def embed_documents(
+        self, texts: Sequence[str], *, show_progress: bool = False, on_progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
         keys = [content_hash(t) for t in texts]
         missing = [i for i, k in enumerate(keys) if k not in self._vectors]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
@@ -130,7 +133,11 @@ class PrecomputedEmbedder:
                 out[i] = self._vectors[key]
         if missing:
             self.computed_here += len(missing)
-            out[missing] = self._embedder.embed_documents([texts[i] for i in missing], show_progress=show_progress)
+            out[missing] = self._embedder.embed_documents(
+                [texts[i] for i in missing], show_progress=show_progress, on_progress=on_progress
+            )
+        if on_progress is not None and len(missing) < len(texts):
+            on_progress(len(texts) - len(missing))
         return out
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -255,7 +262,7 @@ def build_with_ray(
         check_loaded(loaded, paths)
         embedder = PrecomputedEmbedder(empty.embedder, vectors)
         qa = QA._build_loaded(
-            loaded, index_dir=index_dir, rebuild=rebuild, show_progress=show_progress, **{**settings, "embedder": embedder}
+            loaded, index_dir=index_dir, rebuild=rebuild, progress=console_progress() if show_progress else None, **{**settings, "embedder": embedder}
         )
     finally:
         shutil.rmtree(shard_dir, ignore_errors=True)

@@ -27,6 +27,7 @@ from .formats.sheets import read_delimited, read_xlsx
 from .formats.slides import read_pptx
 from .formats.word import read_docx
 from .html_text import extract_html
+from .progress import ProgressCallback, StageTracker
 from .types import Document, FileRecord, Section
 
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -468,11 +469,13 @@ def load_documents(
     *,
     max_file_mb: float = DEFAULT_MAX_FILE_MB,
     known: Mapping[str, FileRecord] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> LoadResult:
     """Load every supported file under ``paths`` (files or folders, recursively).
 
     ``known`` maps source paths to what an index recorded of them: a file with the same size and
-    modification time is not read again (it is listed in ``unchanged_files``).
+    modification time is not read again (it is listed in ``unchanged_files``). ``progress``
+    receives a :class:`~qa.progress.Progress` record as each file is read.
 
     >>> result = load_documents(["no/such/folder"])
     >>> result.documents, str(result.skipped[0])
@@ -480,10 +483,14 @@ def load_documents(
     """
     result = LoadResult()
     known = known or {}
-    for path, problem in iter_files(paths):
+    found = list(iter_files(paths))  # the walk is quick; listing first gives the progress a total
+    tracker = StageTracker(progress, "reading", sum(1 for _, problem in found if not problem)) if progress else None
+    for path, problem in found:
         if problem:
             result.skipped.append(SkippedFile(str(path), problem))
             continue
+        if tracker is not None:
+            tracker.working_on(path.name)
         key = source_name(path)
         try:
             stat = path.stat()
@@ -492,12 +499,14 @@ def load_documents(
         record = known.get(key)
         if stat is not None and record is not None and record.same_file(stat.st_size, stat.st_mtime_ns):
             result.unchanged_files.append(key)
-            continue
-        loaded = load_file(path, max_file_mb=max_file_mb)
-        result.documents.extend(loaded.documents)
-        result.skipped.extend(loaded.skipped)
-        if stat is not None:
-            result.files.append(file_record(key, stat.st_size, stat.st_mtime_ns, loaded, str(path)))
+        else:
+            loaded = load_file(path, max_file_mb=max_file_mb)
+            result.documents.extend(loaded.documents)
+            result.skipped.extend(loaded.skipped)
+            if stat is not None:
+                result.files.append(file_record(key, stat.st_size, stat.st_mtime_ns, loaded, str(path)))
+        if tracker is not None:
+            tracker.advance(item=path.name)
     return result
 
 

@@ -346,6 +346,32 @@ def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     page.close()
 
 
+@pytest.mark.browser
+def test_browser_word_upload_disables_add_until_indexed_and_lists_the_file_with_its_state(server, browser, tmp_path):
+    from tests.helpers import docx_bytes
+
+    report = write(
+        tmp_path / "garrison report.docx",
+        docx_bytes([("title", "Garrison report"), ("h1", "Units"), ("table", [["Unit", "Soldiers"], ["Falcon company", "312"]])]),
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"])
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(report))
+    page.locator("#add-button").click()
+    page.wait_for_function("document.querySelector('#add-button').disabled", timeout=10_000)
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('added 1')", timeout=60_000)
+    page.wait_for_function("!document.querySelector('#add-button').disabled", timeout=30_000)
+    page.wait_for_function("document.querySelector('#documents').innerText.includes('garrison_report.docx')", timeout=30_000)
+    row = page.locator("#documents [role=row]", has_text="garrison_report.docx").first.inner_text()
+    assert row.splitlines()[1:3] == ["Garrison report", "docx"] and row.splitlines()[-1] == f"indexed: {row.splitlines()[3]} passages"
+    assert "files indexed" in page.locator("#files-summary").inner_text()
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "How many soldiers does Falcon company have?")
+    page.wait_for_function("document.querySelector('#sources-panel') && document.querySelector('#sources-panel').innerText.includes('Soldiers: 312')", timeout=60_000)
+    page.close()
+
+
 @pytest.fixture
 def tiny_app(tmp_path, tiny_corpus, hashing_embedder):
     from qa import QA
