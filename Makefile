@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export TOKENIZERS_PARALLELISM := false
 
-EXTRAS := office,ocr,watch
+EXTRAS := office,ocr,watch,pdf-tables
 
 .PHONY: run test test-fast install install-test browser ocr eval-seed eval-pyfaq bench clean help
 

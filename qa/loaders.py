@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
 from .errors import DocumentError
+from .formats import pdf_tables
 from .formats.assembly import Extracted
 from .formats.ebook import read_epub
 from .formats.mail import read_eml
@@ -277,6 +278,9 @@ def _load_pdf(path: Path, data: bytes, skipped: list[SkippedFile]) -> list[Docum
         page_texts = []
         for page in reader.pages:
             page_texts.append(_normalise_newlines(page.extract_text() or "").strip())
+        if pdf_tables.available():
+            for index, text in pdf_tables.pages_with_tables(data, pdf_tables.ruled_pages(reader)).items():
+                page_texts[index] = _normalise_newlines(text).strip()
         meta_title = ""
         try:
             meta_title = (reader.metadata.title or "") if reader.metadata else ""
@@ -484,7 +488,8 @@ def load_documents(
     result = LoadResult()
     known = known or {}
     found = list(iter_files(paths))  # the walk is quick; listing first gives the progress a total
-    tracker = StageTracker(progress, "reading", sum(1 for _, problem in found if not problem)) if progress else None
+    readable = sum(1 for _, problem in found if not problem)
+    tracker = StageTracker(progress, "reading", readable) if progress is not None and readable else None
     for path, problem in found:
         if problem:
             result.skipped.append(SkippedFile(str(path), problem))

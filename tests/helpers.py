@@ -206,3 +206,23 @@ def scanned_pdf_bytes(lines: tuple[str, ...] = SCANNED_PAGE_TEXT, *, pages_befor
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def table_pdf_bytes(before: str, rows: list[list[str]], after: str, *, pages_before: tuple[str, ...] = ()) -> bytes:
+    """A PDF (reportlab) with a paragraph, a ruled table of ``rows`` and another paragraph, after
+    ``pages_before`` pages of plain text."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    story = []
+    for text in pages_before:
+        story += [Paragraph(text, styles["Normal"]), PageBreak()]
+    table = Table(rows)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black)]))
+    story += [Paragraph(before, styles["Normal"]), table, Paragraph(after, styles["Normal"])]
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4).build(story)
+    return buffer.getvalue()

@@ -7,7 +7,7 @@ import pytest
 
 from qa import QA
 from qa.presentation import location_label
-from tests.helpers import docx_bytes, epub_bytes, pptx_bytes, scanned_pdf_bytes, write, xlsx_bytes
+from tests.helpers import docx_bytes, epub_bytes, pptx_bytes, scanned_pdf_bytes, table_pdf_bytes, write, xlsx_bytes
 
 QUESTIONS = [
     # (file, question, evidence)
@@ -23,6 +23,8 @@ QUESTIONS = [
     ("lighthouse.epub", "How tall is the lighthouse tower?", "Height: 38 metres"),
     ("approval.eml", "Who approved the bridge budget?", "From: Ana Ruiz"),
     ("approval.eml", "When will the parking garage be built?", "Parking garage: autumn 2027"),
+    ("fleet.pdf", "Which ships winter in Bergen?", "Both ships winter in Bergen"),
+    ("fleet.pdf", "How long is the Borealis?", "Vessel: Borealis; Length: 64 m"),
 ]
 
 
@@ -84,6 +86,14 @@ def _write_corpus(folder):
     message.set_content("Hello council,\n\nI approved the bridge budget this morning.\n\nThe schedule:\n\nParking garage: autumn 2027\n")
     write(folder / "approval.eml", message.as_bytes())
     write(folder / "harbour.pdf", scanned_pdf_bytes(pages_before=("Harbour notices for the summer season.",)))
+    write(
+        folder / "fleet.pdf",
+        table_pdf_bytes(
+            "The research fleet and its ships are listed below.",
+            [["Vessel", "Length", "Home port"], ["Aurora", "92 m", "Bergen"], ["Borealis", "64 m", "Bergen"]],
+            "Both ships winter in Bergen, where the shipyard maintains them.",
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +104,7 @@ def formats_qa(tmp_path_factory, real_embedder):
 
 
 def test_every_format_is_indexed(formats_qa):
-    assert sorted(d.kind for d in formats_qa.documents) == ["docx", "email", "epub", "pdf", "pptx", "table", "xlsx"]
+    assert sorted(d.kind for d in formats_qa.documents) == ["docx", "email", "epub", "pdf", "pdf", "pptx", "table", "xlsx"]
     assert not formats_qa.last_report.skipped
 
 
