@@ -582,9 +582,23 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                 {"source": app.display_name(d.source), "title": d.title, "kind": d.kind, "chars": len(d.text)} for d in app.qa.documents
             ]
 
+        def files() -> dict:
+            """Every file seen, indexed or skipped, with its state, and the totals."""
+            from qa.presentation import file_state
+
+            counts = app.qa.passage_counts()
+            return {
+                "summary": app.files_summary(),
+                "files": [
+                    {"file": app.display_name(r.path), "status": r.status, "state": file_state(r, counts), "notes": list(r.notes)}
+                    for r in app.qa.files()
+                ],
+            }
+
         gr.api(ask, api_name="ask")
         gr.api(search, api_name="search")
         gr.api(documents, api_name="documents")
+        gr.api(files, api_name="files")
     return demo
 
 

@@ -397,7 +397,7 @@ def _load_jsonl(path: Path, data: bytes, skipped: list[SkippedFile]) -> list[Doc
 def _document(path: Path, extracted: Extracted, kind: str, skipped: list[SkippedFile]) -> Document:
     """A document from what a :mod:`qa.formats` reader extracted; its notes become skip entries
     naming the part of the file (``book.xlsx:Sheet1!C3``)."""
-    skipped.extend(SkippedFile(f"{path}:{where}", why) for where, why in extracted.notes)
+    skipped.extend(SkippedFile(f"{path}:{where}", " ".join(why.split())) for where, why in extracted.notes)
     return Document.from_text(
         extracted.text,
         source=source_name(path),
@@ -462,7 +462,7 @@ def load_file(path: str | os.PathLike[str], *, max_file_mb: float = DEFAULT_MAX_
         else:
             result.documents.extend(_load_jsonl(path, data, result.skipped))
     except DocumentError as exc:
-        result.skipped.append(SkippedFile(str(path), str(exc)))
+        result.skipped.append(SkippedFile(str(path), " ".join(str(exc).split())))  # one line, whatever a library said
     except RecursionError:
         result.skipped.append(SkippedFile(str(path), "too deeply nested to parse"))
     return result

@@ -233,6 +233,9 @@ def test_gradio_client_endpoints(server, tmp_path):
     docs = client.predict(api_name="/documents")
     zebra = [d for d in docs if d["title"] == "Zebras"]
     assert zebra
+    files = client.predict(api_name="/files")
+    assert files["summary"] == f"{len(files['files'])} of {len(files['files'])} files indexed"
+    assert {"file": "uploads/zebra_notes.md", "status": "indexed", "state": "indexed: 1 passage", "notes": []} in files["files"]
     answer = client.predict(question="When did the zebra project launch?", api_name="/ask")
     assert not answer["abstained"] and "2019" in answer["citations"][0]["highlight"]
     removed = client.predict(source=zebra[0]["source"], api_name="/remove_document")

@@ -63,3 +63,23 @@ def test_malformed_csv_keeps_the_rows_before_the_error():
 def test_tsv_file_loads(tmp_path):
     [doc] = load_file(write(tmp_path / "t.tsv", "Team\tPeople\nSales\t42\n")).documents
     assert doc.text == "Team: Sales; People: 42" and doc.kind == "table"
+
+
+def test_an_xml_entity_bomb_in_a_workbook_is_refused_in_one_line(tmp_path):
+    import io
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes({"S": [["a", "b"], ["c", "d"]]})))
+    bomb = '<!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "' + ("&" + chr(97 + i) + ";") * 10 + '">' for i in range(8)
+    ) + "]>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.decode().replace("<worksheet", bomb + "<worksheet", 1).replace("<t>a</t>", "<t>&i;</t>").encode()
+            package.writestr(item, data)
+    result = load_file(write(tmp_path / "bomb.xlsx", out.getvalue()))
+    assert not result.documents
+    assert "\n" not in result.skipped[0].reason and "a" * 1000 not in result.skipped[0].reason
