@@ -309,9 +309,27 @@ def _load_pdf(path: Path, data: bytes, skipped: list[SkippedFile]) -> list[Docum
         offset += len(text)
     text = "\n\n".join(pieces)
     first_line = next((line.strip() for line in text.split("\n") if line.strip()), "")
-    title = meta_title.strip() or (first_line if len(first_line) <= 150 else "")
+    # As for text files: a short first line without a final period reads as the title.
+    title = _pdf_meta_title(meta_title) or (first_line if len(first_line) <= 150 and not first_line.endswith(".") else "")
     metadata = {"ocr_pages": ocr_pages} if ocr_pages else {}
     return [Document.from_text(text, source=source_name(path), title=title or None, kind="pdf", pages=tuple(pages), metadata=metadata)]
+
+
+_PLACEHOLDER_TITLES = {"", "untitled", "(anonymous)", "anonymous", "title", "document", "(untitled)"}
+_PRODUCER_PREFIX = re.compile(r"^(?:microsoft (?:word|powerpoint|excel) - )", re.IGNORECASE)
+
+
+def _pdf_meta_title(title: str) -> str:
+    """The title from a PDF's metadata, unless it is a tool's placeholder ("(anonymous)",
+    "Untitled"); "Microsoft Word - report.docx" keeps "report".
+
+    >>> _pdf_meta_title("(anonymous)"), _pdf_meta_title("Microsoft Word - Budget 2026.docx")
+    ('', 'Budget 2026')
+    """
+    title = _PRODUCER_PREFIX.sub("", " ".join(title.split()))
+    if title.lower().endswith((".docx", ".doc", ".pptx", ".ppt", ".xlsx", ".xls")):
+        title = title.rsplit(".", 1)[0]
+    return "" if title.lower() in _PLACEHOLDER_TITLES else title
 
 
 def _read_scanned_pages(path: Path, data: bytes, page_texts: list[str], skipped: list[SkippedFile]) -> list[int]:

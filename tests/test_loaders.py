@@ -174,3 +174,12 @@ def test_symlink_loop_does_not_hang(tmp_path):
     (folder / "self").symlink_to(folder, target_is_directory=True)
     result = load_documents([folder])
     assert [d.title for d in result.documents] == ["a"]
+
+
+def test_pdf_placeholder_metadata_title_gives_way_to_the_first_line(tmp_path):
+    from tests.helpers import table_pdf_bytes
+
+    # reportlab, like many tools, writes "(anonymous)" as the title of an untitled PDF.
+    data = table_pdf_bytes("Fleet register 2026", [["a", "b"], ["1", "2"]], "End of register.")
+    [doc] = load_file(write(tmp_path / "fleet.pdf", data)).documents
+    assert doc.title == "Fleet register 2026"
