@@ -207,6 +207,61 @@ class SentenceTransformerEmbedder:
             bar.close()
         return out
 
+    def embed_documents_with_spans(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        """One encoder pass per text giving its vector and a vector for each character span of
+        it ("late chunking"): the mean of the text's token vectors inside the span, so a sentence
+        is read in the context of its passage and costs no pass of its own.
+
+        Returns the text vectors (as :meth:`embed_documents` makes them) and, per span, a unit
+        vector, or ``None`` for a span with no token in the encoder's window (beyond its 256
+        word pieces): those need a pass of their own.
+        """
+        import torch
+
+        texts = list(texts)
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        span_vectors: list[list[np.ndarray | None]] = [[] for _ in texts]
+        transformer = self.model[0]
+        tokenizer = transformer.tokenizer
+        for rows in self.length_batches(texts):
+            batch = [texts[i] for i in rows]
+            features = self.model.preprocess(batch)
+            encoded = tokenizer(batch, return_offsets_mapping=True, truncation=True, max_length=transformer.max_seq_length, padding=True)
+            offsets = np.asarray(encoded["offset_mapping"])
+            if offsets.shape[1] != features["input_ids"].shape[1]:
+                raise RuntimeError("the tokenizer's offsets do not line up with the model's input")
+            with torch.inference_mode():
+                if self.precision == "bf16":
+                    with torch.autocast("cpu", dtype=torch.bfloat16):
+                        result = self.model(features)
+                else:
+                    result = self.model(features)
+            tokens = result["token_embeddings"].float().cpu().numpy()
+            out[rows] = result["sentence_embedding"].float().cpu().numpy()
+            real = offsets[:, :, 1] > offsets[:, :, 0]  # special tokens have empty offsets
+            for j, i in enumerate(rows):
+                for start, end in spans[i]:
+                    inside = real[j] & (offsets[j, :, 0] >= start) & (offsets[j, :, 1] <= end)
+                    if inside.any():
+                        span_vectors[i].append(tokens[j][inside].mean(axis=0))
+                    else:
+                        span_vectors[i].append(None)
+            if on_progress is not None:
+                on_progress(len(rows))
+        flat: list[np.ndarray | None] = [v for vectors in span_vectors for v in vectors]
+        present = [k for k, v in enumerate(flat) if v is not None]
+        if present:
+            normalised = normalise_rows(np.stack([flat[k] for k in present]))
+            for k, vector in zip(present, normalised):
+                flat[k] = vector
+        return normalise_rows(out), flat
+
     def token_counts(self, texts: Sequence[str]) -> np.ndarray:
         """How many tokens the model sees of each text (after truncation to its maximum)."""
         counts = np.empty(len(texts), dtype=np.int64)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,7 +48,7 @@ class IndexReport:
     sentences_embedded: int = 0  # sentence vectors computed now
     files_read: int = 0  # files read (new or changed since they were recorded)
     files_unchanged: int = 0  # files not read: same size and modification time as recorded
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, when measured (Ray builds)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: read, chunk, embed..., index, save
 
     @property
     def changed(self) -> bool:
@@ -209,9 +210,11 @@ class QA:
         """
         paths = _as_path_list(paths)
         progress = _progress_display(show_progress, progress)
+        started = time.perf_counter()
         loaded = load_documents(paths, max_file_mb=max_file_mb, progress=progress)  # before the model loads: fail fast
+        read_seconds = time.perf_counter() - started
         check_loaded(loaded, paths)
-        return cls._build_loaded(
+        qa = cls._build_loaded(
             loaded,
             index_dir=index_dir,
             model=model,
@@ -227,6 +230,8 @@ class QA:
             rebuild=rebuild,
             progress=progress,
         )
+        qa.last_report.timings = {"read_s": round(read_seconds, 2), **qa.last_report.timings}
+        return qa
 
     @classmethod
     def _build_loaded(
@@ -406,7 +411,9 @@ class QA:
 
     def _update(self, paths: list[str], *, delete_missing: bool, progress: ProgressCallback | None, max_file_mb: float) -> IndexReport:
         contents = self._contents
+        started = time.perf_counter()
         loaded = load_documents(paths, max_file_mb=max_file_mb, known=contents.files, progress=progress)
+        read_seconds = time.perf_counter() - started
         sources_by_path: dict[str, list[str]] = {}
         for doc in contents.documents.values():
             sources_by_path.setdefault(doc.path, []).append(doc.source)
@@ -438,6 +445,7 @@ class QA:
             files=records,
             drop_files=deleted_files,
         )
+        report.timings = {"read_s": round(read_seconds, 2), **report.timings}
         report.files_read = len(loaded.files)
         report.files_unchanged = len(loaded.unchanged_files)
         # The documents of files not read are unchanged too.
@@ -557,7 +565,9 @@ class QA:
             documents_out[doc.source] = doc
 
         settings = old.settings
+        clock = _StageClock()
         split = split_documents(new_docs, settings)
+        clock.lap("chunk_s")
         new_passages, new_texts, new_keys = split.passages, split.texts, split.keys
 
         old_vectors = old.dense.vectors() if len(old.dense) else np.zeros((0, settings.dim), dtype=np.float32)
@@ -575,7 +585,8 @@ class QA:
         sentence_vectors = _reuse_vectors(
             sentence_texts, sentence_keys, [_sentence_keys_and_vectors(c) for c in sources if len(c.sentences)]
         )
-        self._compute_missing([passage_vectors, sentence_vectors], progress)
+        clock.lap("reuse_s")  # finding vectors of unchanged text in the index
+        self._compute_missing([passage_vectors, sentence_vectors], progress, clock)
         new_sentences = SentenceTable.from_lists(
             new_spans,
             np.stack([sentence_vectors.vectors[k] for k in sentence_keys]) if sentence_keys else np.zeros((0, settings.dim)),
@@ -588,6 +599,7 @@ class QA:
         ledger = _updated_ledger(old.files, files, drop_files, documents_out)
         if not report.changed and ledger == old.files and (self.index_dir is None or old.generation > 0):
             report.passages = len(passages)
+            report.timings = clock.laps
             return report
         added_vectors = (
             np.stack([passage_vectors.vectors[k] for k in new_keys]) if new_keys else np.zeros((0, settings.dim), dtype=np.float32)
@@ -613,23 +625,27 @@ class QA:
             generation=old.generation,
             files=ledger,
         )
+        clock.lap("index_s")
         if self.index_dir is not None:
             save_index(self.index_dir, contents)
+            clock.lap("save_s")
+        report.timings = clock.laps
         self._contents = contents  # readers switch to the new index in one assignment
         report.passages = len(passages)
         return report
 
-    def _compute_missing(self, plans: Sequence["_Embedded"], progress: ProgressCallback | None) -> None:
-        """Embed the texts the ``plans`` could not reuse (passages, then sentences), as one
-        "embedding" stage of the progress."""
+    def _compute_missing(self, plans: Sequence["_Embedded"], progress: ProgressCallback | None, clock: "_StageClock") -> None:
+        """Embed the texts the ``plans`` (passages, then sentences) could not reuse, as one
+        "embedding" stage of the progress, timing each plan."""
         total = sum(len(plan.missing) for plan in plans)
         tracker = StageTracker(progress, "embedding", total) if progress is not None and total else None
-        for plan in plans:
+        for plan, lap in zip(plans, ("embed_passages_s", "embed_sentences_s")):
             if plan.missing:
                 computed = self.embedder.embed_documents(
                     list(plan.missing.values()), on_progress=tracker.advance if tracker is not None else None
                 )
                 plan.vectors.update(zip(plan.missing.keys(), computed))
+            clock.lap(lap)
 
     def save_settings(self) -> None:
         """Store the current search and answer settings (and a refitted calibration) as the
@@ -803,6 +819,19 @@ def _updated_ledger(
         for path, record in ledger.items()
         if not record.indexed or any(source in documents for source in record.sources)
     }
+
+
+class _StageClock:
+    """Seconds spent in each stage of an update, in order (``IndexReport.timings``)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(self.laps.get(name, 0.0) + now - self._last, 2)
+        self._last = now
 
 
 @dataclass
