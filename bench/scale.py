@@ -63,7 +63,7 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
     from qa.dense import DenseIndex, resolve_kind
     from qa.lexical import LexicalIndex
     from qa.retrieval import passage_index_text
-    from qa.sentences import SentenceTable
+    from qa.sentences import SentenceTable, quantize_rows
     from qa.store import IndexContents
     from qa.text import content_terms
     from qa.types import content_hash
@@ -96,7 +96,7 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
                 token_lists.append([t for t, k in zip(terms, keep) if k])
             vector_parts.append(perturbed(base_vectors[:take], rng))
         rows = int(base.sentences.indptr[take])
-        sentences = np.asarray(base.sentences.vectors[:rows])
+        sentences = np.asarray(base.sentences.codes[:rows], dtype=np.float32) * np.asarray(base.sentences.scales[:rows])[:, None]
         sentence_parts.append(sentences if copy == 0 else perturbed(sentences, rng, dtype=np.float16))
         indptr_parts.append(base.sentences.indptr[1 : take + 1] + sentence_offset)
         span_parts.append(np.asarray(base.sentences.spans[:rows]))
@@ -117,7 +117,7 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
         embed_keys=embed_keys,
         dense=dense,
         lexical=lexical,
-        sentences=SentenceTable(np.concatenate(indptr_parts), np.concatenate(span_parts), np.concatenate(sentence_parts)),
+        sentences=SentenceTable(np.concatenate(indptr_parts), np.concatenate(span_parts), *quantize_rows(np.concatenate(sentence_parts))),
         retrieval=dict(base.retrieval),
     )
     return contents, vectors, dense_s, lexical_s

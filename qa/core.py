@@ -24,7 +24,7 @@ from .lexical import BM25_B, BM25_K1, LexicalIndex
 from .loaders import DEFAULT_MAX_FILE_MB, LoadResult, SkippedFile, load_documents, source_name
 from .progress import ProgressCallback, StageTracker, console_progress
 from .retrieval import SearchSettings, distinct_passages, passage_index_text, query_terms, retrieve
-from .sentences import SentenceTable, passage_sentence_spans, sentence_embed_text
+from .sentences import RowVectors, SentenceTable, passage_sentence_spans, sentence_embed_text
 from .store import IndexContents, IndexSettings, PassageTable, empty_contents, load_index, read_manifest, save_index, write_lock
 from .text import content_terms
 from .threads import single_blas_thread
@@ -841,15 +841,16 @@ class _Embedded:
     missing: dict[str, str]  # key -> text still to embed (each distinct text once)
 
 
-def _reuse_vectors(texts: list[str], keys: list[str], known: list[tuple[Sequence[str], np.ndarray]]) -> _Embedded:
+def _reuse_vectors(texts: list[str], keys: list[str], known: list[tuple[Sequence[str], Any]]) -> _Embedded:
     """Vectors for ``texts`` by key, taken from ``known`` (keys, vectors) pairs when the same text
-    was embedded before; the rest is listed in ``missing``."""
+    was embedded before; the rest is listed in ``missing``. Only the rows reused are read (the
+    known vectors may be a memory map, or sentence codes decoded row by row)."""
     wanted = set(keys)
     vectors: dict[str, np.ndarray] = {}
     for known_keys, known_vectors in known:
-        for key, vector in zip(known_keys, known_vectors):
+        for row, key in enumerate(known_keys):
             if key in wanted and key not in vectors:
-                vectors[key] = vector
+                vectors[key] = np.asarray(known_vectors[row], dtype=np.float32)
     missing: dict[str, str] = {}
     for key, text in zip(keys, texts):
         if key not in vectors:
@@ -857,7 +858,7 @@ def _reuse_vectors(texts: list[str], keys: list[str], known: list[tuple[Sequence
     return _Embedded(vectors=vectors, reused=set(vectors), missing=missing)
 
 
-def _sentence_keys_and_vectors(contents: IndexContents) -> tuple[list[str], np.ndarray]:
+def _sentence_keys_and_vectors(contents: IndexContents) -> tuple[list[str], RowVectors]:
     """Content keys of every stored sentence vector (recomputed from the text: not stored)."""
     keys = []
     table = contents.sentences

@@ -9,7 +9,7 @@ Layout::
         files.jsonl          one FileRecord per file seen: size, modification time, indexed or skipped
         passages.jsonl       one passage per line: offsets into its document (text is derived)
         dense.faiss          FAISS inner-product index, row i = passage i
-        sentence_*.npy       per-passage sentence spans and float16 vectors (CSR layout)
+        sentence_*.npy       per-passage sentence spans and 8-bit vector codes with a scale each (CSR)
         bm25/                bm25s arrays and vocabulary (JSON + .npy, no pickle)
       .lock                  held by the one process that may write
 
@@ -40,11 +40,13 @@ from .chunking import ChunkingSettings
 from .dense import DenseIndex
 from .errors import IndexFormatError, IndexLockedError, IndexNotFoundError, InputError
 from .lexical import BM25_B, BM25_K1, LexicalIndex
-from .sentences import SentenceTable
+from .sentences import SentenceTable, quantize_rows
 from .types import Document, FileRecord, Passage
 
 FORMAT_NAME = "grounded-qa-index"
-FORMAT_VERSION = 1
+# 2: sentence vectors stored as int8 codes and scales (1: float16 vectors, still read).
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 LOCK_FILE = ".lock"
 GENERATION_PREFIX = "gen-"
@@ -225,10 +227,10 @@ def read_manifest(index_dir: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
         raise IndexFormatError(f"{str(path)!r} is not a grounded-qa index manifest (format {manifest.get('format') if isinstance(manifest, dict) else None!r}); {hint}")
     version = manifest.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise IndexFormatError(
-            f"the index {str(directory)!r} has format version {version!r}, but this grounded-qa reads version "
-            f"{FORMAT_VERSION}; {hint}"
+            f"the index {str(directory)!r} has format version {version!r}, but this grounded-qa reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}; {hint}"
         )
     for key in ("data_dir", "embedding", "counts", "files"):
         if key not in manifest:
@@ -410,15 +412,20 @@ def load_index(index_dir: str | os.PathLike[str], *, mmap: bool = False, verify:
     )
 
 
-SENTENCE_FILES = ("sentence_indptr.npy", "sentence_spans.npy", "sentence_vectors.npy")
+SENTENCE_FILES = ("sentence_indptr.npy", "sentence_spans.npy", "sentence_codes.npy", "sentence_scales.npy")
+LEGACY_SENTENCE_VECTORS = "sentence_vectors.npy"  # format 1: float16 vectors
 
 
 def _load_sentences(data_dir: Path, passages: int, dim: int, *, mmap: bool, hint: str) -> SentenceTable:
+    def load(name: str, *, mapped: bool = False) -> np.ndarray:
+        return np.load(data_dir / name, mmap_mode="r" if mapped else None, allow_pickle=False)
+
     try:
-        indptr, spans, vectors = (
-            np.load(data_dir / name, mmap_mode="r" if mmap and name == "sentence_vectors.npy" else None, allow_pickle=False)
-            for name in SENTENCE_FILES
-        )
+        indptr, spans = load("sentence_indptr.npy"), load("sentence_spans.npy")
+        if (data_dir / LEGACY_SENTENCE_VECTORS).exists():
+            codes, scales = quantize_rows(load(LEGACY_SENTENCE_VECTORS))  # an index of format 1
+        else:
+            codes, scales = load("sentence_codes.npy", mapped=mmap), load("sentence_scales.npy")
     except FileNotFoundError as exc:
         raise IndexFormatError(f"the index file {exc.filename!r} is missing; {hint}") from exc
     except ValueError as exc:
@@ -426,11 +433,12 @@ def _load_sentences(data_dir: Path, passages: int, dim: int, *, mmap: bool, hint
     if (
         indptr.shape != (passages + 1,)
         or (passages and int(indptr[-1]) != len(spans))
-        or len(spans) != len(vectors)
-        or (len(vectors) and vectors.shape[1] != dim)
+        or len(spans) != len(codes)
+        or len(codes) != len(scales)
+        or (len(codes) and codes.shape[1] != dim)
     ):
         raise IndexFormatError(f"the sentence data in {str(data_dir)!r} does not match its {passages} passages; {hint}")
-    return SentenceTable(indptr, spans, vectors)
+    return SentenceTable(indptr, spans, codes, scales)
 
 
 def _generation_name(generation: int) -> str:
@@ -462,7 +470,8 @@ def save_index(index_dir: str | os.PathLike[str], contents: IndexContents) -> di
         (_passage_row(p, key) for p, key in zip(contents.passages, contents.embed_keys)),
     )
     contents.dense.save(tmp_dir / "dense.faiss")
-    for name, array in zip(SENTENCE_FILES, (contents.sentences.indptr, contents.sentences.spans, contents.sentences.vectors)):
+    table = contents.sentences
+    for name, array in zip(SENTENCE_FILES, (table.indptr, table.spans, table.codes, table.scales)):
         np.save(tmp_dir / name, np.ascontiguousarray(array), allow_pickle=False)
     contents.lexical.save(tmp_dir / "bm25")
 

@@ -18,13 +18,13 @@ def built(tmp_path, tiny_corpus, hashing_embedder):
 
 def test_index_directory_layout_and_manifest(built):
     manifest = read_manifest(built)
-    assert manifest["format"] == "grounded-qa-index" and manifest["format_version"] == 1
+    assert manifest["format"] == "grounded-qa-index" and manifest["format_version"] == 2
     assert manifest["embedding"] == {"model": "hashing-1024", "dim": 1024, "precision": "fp32"}
     assert manifest["chunking"]["chunk_words"] > 0
     assert manifest["counts"]["documents"] == 5  # 3 files + 2 JSONL lines
     assert {"numpy", "faiss-cpu", "bm25s", "python"} <= set(manifest["versions"])
     data = built / manifest["data_dir"]
-    assert {"documents.jsonl", "passages.jsonl", "dense.faiss", "sentence_indptr.npy", "sentence_spans.npy", "sentence_vectors.npy"} <= {
+    assert {"documents.jsonl", "passages.jsonl", "dense.faiss", "sentence_indptr.npy", "sentence_spans.npy", "sentence_codes.npy", "sentence_scales.npy", "files.jsonl"} <= {
         p.name for p in data.iterdir()
     }
     assert any(name.startswith("bm25/") for name in manifest["files"])
@@ -63,7 +63,34 @@ def test_sentence_table_survives_round_trip_and_matches_passages(built):
         assert spans, passage.id
         for a, b in spans:
             assert 0 <= a < b <= len(passage.text)
-    assert contents.sentences.vectors.dtype == np.float16
+    assert contents.sentences.codes.dtype == np.int8 and contents.sentences.scales.dtype == np.float32
+
+
+def test_an_index_of_format_1_with_float16_sentence_vectors_still_loads_and_answers(built, hashing_embedder):
+    """Indexes written before sentence vectors were stored as 8-bit codes are read as they are."""
+    import json
+
+    import numpy as np
+
+    from qa.store import _checksum
+
+    before = QA.load(built, embedder=hashing_embedder)
+    expected = [(h.passage.id, round(h.score, 3)) for h in before.search("rivers in Europe", k=3)]
+    manifest = json.loads((built / MANIFEST).read_text(encoding="utf-8"))
+    data_dir = built / manifest["data_dir"]
+    table = load_index(built).sentences
+    vectors = np.stack([table.vectors[i] for i in range(len(table))]).astype(np.float16)
+    np.save(data_dir / "sentence_vectors.npy", vectors, allow_pickle=False)
+    for name in ("sentence_codes.npy", "sentence_scales.npy"):
+        (data_dir / name).unlink()
+        del manifest["files"][name]
+    path = data_dir / "sentence_vectors.npy"
+    manifest["files"]["sentence_vectors.npy"] = {"bytes": path.stat().st_size, "blake2b": _checksum(path)}
+    manifest["format_version"] = 1
+    (built / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    old = QA.load(built, embedder=hashing_embedder)
+    assert [(h.passage.id, round(h.score, 3)) for h in old.search("rivers in Europe", k=3)] == expected
+    assert old.ask("Which river flows through ten countries?").citations
 
 
 def test_missing_index(tmp_path):
