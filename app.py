@@ -38,6 +38,7 @@ UPLOAD_SUFFIXES = (
 )  # fmt: skip
 DEFAULT_MAX_UPLOAD_MB = 20.0
 ERROR_PREFIX = "⚠️"
+READ_ONLY_REFUSAL = f"{ERROR_PREFIX} this app is read-only (started with --read-only): documents cannot be added or removed here"
 
 CSS = """
 .qa-sources { font-size: 0.92em; }
@@ -100,6 +101,33 @@ def store_uploads(paths: list[str], upload_dir: Path, *, max_mb: float) -> tuple
     return stored, refused
 
 
+def sync_uploads(qa: Any, index_dir: Path) -> None:
+    """Uploads stored but not indexed (the app stopped mid-upload) are indexed now, and documents
+    whose stored upload is gone are removed; both are said."""
+    uploads = index_dir / UPLOAD_FOLDER
+    if not uploads.is_dir():
+        return
+    report = qa.sync([uploads])
+    if report.changed:
+        print(f"{index_dir}: uploads synced: {report.summary()}", flush=True)
+    for skipped in report.skipped:
+        print(f"warning: upload not indexed: {skipped}", file=sys.stderr, flush=True)
+
+
+def discard_temp_copies(files: list[Any] | None) -> None:
+    """Delete Gradio's temporary copies of uploaded files (they stay downloadable from the server
+    while they exist); files outside Gradio's upload folder are never touched."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()).resolve()
+    for item in files or []:
+        path = Path(item if isinstance(item, str) else getattr(item, "name", str(item))).resolve()
+        if folder in path.parents:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+
+
 def load_examples(path: Path = SAMPLE_QUESTIONS, limit: int = 6) -> list[str]:
     if not path.exists():
         return []
@@ -141,6 +169,7 @@ def open_index(index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadabl
             else:
                 if report.changed:
                     print(f"{index_dir}: synced with {', '.join(map(str, docs))}: {report.summary()}", flush=True)
+        sync_uploads(qa, index_dir)
         return qa
     if not docs:
         raise SystemExit(f"no index at {index_dir}; pass --docs PATH to build one, or run without --index for the sample")
@@ -280,9 +309,18 @@ class ChatApp:
     """The app's behaviour, separate from its layout so each action is a plain method that the UI
     and the API endpoints share."""
 
-    def __init__(self, qa, *, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB, root: str | None = None, roots: list[Path] | None = None) -> None:
+    def __init__(
+        self,
+        qa,
+        *,
+        max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
+        root: str | None = None,
+        roots: list[Path] | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.qa = qa
         self.max_upload_mb = max_upload_mb
+        self.read_only = read_only  # --read-only: no uploads, no removals
         self.root = root
         # Folders whose subfolders may be removed as a whole: the --docs folders (and the uploads).
         self.roots = [Path(r).resolve() for r in roots or []]
@@ -373,6 +411,8 @@ class ChatApp:
         callback) follows the reading of each file and the embedding, with an ETA."""
         from qa.presentation import inert_text
 
+        if self.read_only:
+            return READ_ONLY_REFUSAL
         if not files:
             return "Choose one or more files to add."
         paths = [f if isinstance(f, str) else getattr(f, "name", str(f)) for f in files]
@@ -400,6 +440,8 @@ class ChatApp:
         from qa import QAError
         from qa.presentation import inert_text
 
+        if self.read_only:
+            return READ_ONLY_REFUSAL
         if source is None or isinstance(source, str) and not source.strip():
             return "Choose a document to remove."
         if not isinstance(source, str):
@@ -423,7 +465,32 @@ class ChatApp:
             if "leave the index empty" in message:
                 message = "that would remove every document and leave nothing to answer from; add another document first"
             return f"⚠️ {inert_text(message)}"
+        self._delete_removed_uploads(report.removed)
         return f"Removed {inert_text(', '.join(os.path.basename(s) for s in report.removed))}; {report.passages} passages left."
+
+    def shown(self, record: dict) -> dict:
+        """An ``Answer``/``Hit`` dict as clients get it: every ``source`` by its shown name (no
+        absolute server paths)."""
+        def rename(item: Any) -> Any:
+            if isinstance(item, dict):
+                return {k: self.display_name(v) if k == "source" and isinstance(v, str) else rename(v) for k, v in item.items()}
+            if isinstance(item, list):
+                return [rename(v) for v in item]
+            return item
+
+        return rename(record)
+
+    def _delete_removed_uploads(self, removed: list[str]) -> None:
+        """Delete the stored copy of each removed upload (a file of the uploads folder none of
+        whose documents is indexed any more): removing a document must not leave it on disk."""
+        if self.qa.index_dir is None:
+            return
+        uploads = self.upload_dir.resolve()
+        still_indexed = {d.path for d in self.qa.documents}
+        for path in {source.partition("#")[0] for source in removed}:
+            file = Path(path)
+            if uploads in file.resolve().parents and path not in still_indexed:
+                file.unlink(missing_ok=True)
 
     def _remove_roots(self) -> list[Path]:
         roots = list(self.roots)
@@ -532,8 +599,9 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     file_count="multiple",
                     file_types=list(UPLOAD_SUFFIXES),
                     elem_id="upload",
+                    visible=not app.read_only,
                 )
-                add_button = gr.Button("Add to index", variant="primary", elem_id="add-button")
+                add_button = gr.Button("Add to index", variant="primary", elem_id="add-button", visible=not app.read_only)
                 status = gr.Markdown(elem_id="upload-status")
                 totals = gr.Markdown(value=app.files_summary, elem_id="files-summary")
                 table = gr.Dataframe(
@@ -543,8 +611,11 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     elem_id="documents",
                 )
                 with gr.Row():
-                    choice = gr.Dropdown(choices=app.sources(), label="Document to remove", elem_id="remove-choice", allow_custom_value=True)
-                    remove_button = gr.Button("Remove", variant="stop", elem_id="remove-button")
+                    choice = gr.Dropdown(
+                        choices=app.sources(), label="Document to remove", elem_id="remove-choice", allow_custom_value=True,
+                        visible=not app.read_only,
+                    )
+                    remove_button = gr.Button("Remove", variant="stop", elem_id="remove-button", visible=not app.read_only)
 
                 def refresh():
                     return app.files_summary(), app.documents(), gr.Dropdown(choices=app.sources(), value=None)
@@ -554,7 +625,10 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
 
                 def upload(files, progress=gr.Progress()):
                     """Add the files to the index; returns what happened to each (Markdown)."""
-                    return app.upload(files, progress=lambda p: progress(p.fraction, desc=p.describe()))
+                    try:
+                        return app.upload(files, progress=lambda p: progress(p.fraction, desc=p.describe()))
+                    finally:
+                        discard_temp_copies(files)
 
                 # One build at a time, and the button stays disabled until it is done.
                 add_button.click(lambda: gr.Button(interactive=False), outputs=add_button, queue=False, api_visibility="private").then(
@@ -569,12 +643,13 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
         def ask(question: str, k: int = 5, mode: str = "hybrid", abstain_threshold: float | None = None, previous_questions: list[str] | None = None) -> dict:
             """Answer a question; returns Answer.to_dict() (text, citations, abstained, confidence, query)."""
             with _user_errors():
-                return app.ask(question, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous_questions).to_dict()
+                answer = app.ask(question, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous_questions)
+                return app.shown(answer.to_dict())
 
         def search(question: str, k: int = 10, mode: str = "hybrid") -> list[dict]:
             """The k best passages for a question, as Hit.to_dict() records."""
             with _user_errors():
-                return [hit.to_dict() for hit in app.qa.search(question, k=whole_number(k), mode=mode)]
+                return [app.shown(hit.to_dict()) for hit in app.qa.search(question, k=whole_number(k), mode=mode)]
 
         def documents() -> list[dict]:
             """The indexed documents."""
@@ -606,6 +681,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Chat with your documents (grounded, cited answers).")
     parser.add_argument("--index", type=Path, default=None, help="index directory (default: the bundled sample corpus)")
     parser.add_argument("--docs", type=Path, nargs="*", default=None, help="documents the index is built from and kept in sync with at start")
+    parser.add_argument("--read-only", action="store_true", help="serve questions only: no uploads, no removals (UI and API)")
     parser.add_argument("--watch", action="store_true", help="keep the index in sync with --docs while the app runs (pip install 'grounded-qa[watch]')")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", 7860)))
@@ -628,7 +704,7 @@ def main(argv: list[str] | None = None) -> None:
     qa.embedder.embed_query("warm up")  # load the model now, not on the first question
     examples = load_examples() if args.index is None else []
     roots = [path if path.is_dir() else path.parent for path in (Path(d) for d in docs or [])]
-    app = ChatApp(qa, max_upload_mb=args.max_upload_mb, roots=roots)
+    app = ChatApp(qa, max_upload_mb=args.max_upload_mb, roots=roots, read_only=args.read_only)
     if args.watch:
         from qa.watching import FolderWatcher
 

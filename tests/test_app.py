@@ -226,7 +226,8 @@ def test_gradio_client_endpoints(server, tmp_path):
     assert "[1]" in message and "qa-source" in sources
 
     upload = tmp_path / "zebra notes.md"
-    upload.write_text("# Zebras\n\nThe zebra project launched in 2019 from Nairobi.\n", encoding="utf-8")
+    # A line of its own makes this upload's content (and Gradio's temp folder, named by its hash) unique.
+    upload.write_text(f"# Zebras\n\nThe zebra project launched in 2019 from Nairobi.\n\nRun {os.getpid()}-{time.time_ns()}.\n", encoding="utf-8")
     status = client.predict(files=[handle_file(str(upload))], api_name="/upload")
     assert "added 1" in status
     assert (server["index"] / "uploads" / "zebra_notes.md").exists()
@@ -238,6 +239,14 @@ def test_gradio_client_endpoints(server, tmp_path):
     assert {"file": "uploads/zebra_notes.md", "status": "indexed", "state": "indexed: 1 passage", "notes": []} in files["files"]
     answer = client.predict(question="When did the zebra project launch?", api_name="/ask")
     assert not answer["abstained"] and "2019" in answer["citations"][0]["highlight"]
+    # Finding 4: clients see documents by their shown names, never the server's absolute paths.
+    assert answer["citations"][0]["source"] == "uploads/zebra_notes.md"
+    assert not any(h["passage"]["source"].startswith("/") for h in answer["hits"])
+    assert not any(h["passage"]["source"].startswith("/") for h in client.predict(question="zebra", k=3, api_name="/search"))
+    # Finding 5: Gradio's temporary copy of the upload is deleted once the file is stored.
+    from gradio.utils import get_upload_folder
+
+    assert not [p for p in Path(get_upload_folder()).rglob("zebra notes.md") if p.read_bytes() == upload.read_bytes()]
     removed = client.predict(source=zebra[0]["source"], api_name="/remove_document")
     assert "Removed zebra_notes.md" in html.unescape(removed)  # the status is inert HTML for a Markdown view
     # Finding 1 of "Safe to leave running": "/" (and ".", "..") removed every document.
@@ -402,6 +411,33 @@ def test_ask_checks_its_inputs_before_using_them(tiny_app, kwargs, message):
 
     with pytest.raises(InputError, match=message):
         tiny_app.ask(**kwargs)
+
+
+def test_a_removed_upload_is_deleted_from_disk_and_a_read_only_app_changes_nothing(tmp_path, tiny_app):
+    # Finding 5 of "Safe to leave running": removed documents' upload copies stayed on disk.
+    note = write(tmp_path / "incoming" / "owls.md", "# Owls\n\nOwls hunt at night.\n")
+    assert "added 1" in tiny_app.upload([str(note)])
+    stored = tiny_app.upload_dir / "owls.md"
+    assert stored.exists() and note.exists(), "the caller's file is never deleted"
+    assert "Removed owls.md" in tiny_app.remove("uploads/owls.md")
+    assert not stored.exists()
+    read_only = chat_app.ChatApp(tiny_app.qa, read_only=True)
+    documents = len(tiny_app.qa.documents)
+    assert read_only.upload([str(note)]).startswith("⚠️ this app is read-only")
+    assert read_only.remove(read_only.sources()[0]).startswith("⚠️ this app is read-only")
+    assert len(tiny_app.qa.documents) == documents and not stored.exists()
+
+
+def test_uploads_stored_but_not_indexed_are_indexed_at_the_next_start(tmp_path, tiny_corpus, hashing_embedder, capsys):
+    # Finding 5: an upload interrupted by a crash stayed in uploads/ unindexed, with no notice.
+    from qa import QA
+
+    index = tmp_path / "idx"
+    QA.build([tiny_corpus], index_dir=index, embedder=hashing_embedder)
+    write(index / "uploads" / "stranded.md", "# Stranded\n\nThe ferry was stranded by the storm.\n")
+    reopened = chat_app.open_index(index, None)
+    assert any(d.source.endswith("uploads/stranded.md") for d in reopened.documents)
+    assert "uploads synced: added 1" in capsys.readouterr().out
 
 
 def test_ask_takes_what_sliders_send_and_chat_reports_bad_input_as_a_message(tiny_app):
