@@ -17,7 +17,7 @@ EXTRAS := office,ocr,watch,pdf-tables
 .PHONY: run test test-fast install install-test browser ocr eval-seed eval-pyfaq bench clean help
 
 help:
-	@echo "make run    - set up and start the chat app (http://127.0.0.1:7860)"
+	@echo "make run    - set up and start the chat app (http://127.0.0.1:7860; PORT= HOST= INDEX= DOCS= to change)"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make test-fast - unit tests only: no real model, browser or Ray (under a minute)"
 	@echo "make eval-seed / make eval-pyfaq / make bench - measurements (see README)"
@@ -52,9 +52,12 @@ ocr:
 		$$SUDO apt-get install -y -q tesseract-ocr || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q tesseract-ocr); \
 	fi
 
+# make run PORT=7861 HOST=0.0.0.0 INDEX=my-index DOCS="~/docs ~/notes" (each optional)
+RUN_ARGS = $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST)) $(if $(INDEX),--index $(INDEX)) $(if $(DOCS),--docs $(DOCS))
+
 run: install
 	@$(MAKE) --no-print-directory ocr || echo "warning: tesseract-ocr could not be installed; scanned PDF pages will be reported, not read"
-	$(PY) app.py
+	$(PY) app.py $(RUN_ARGS)
 
 test: install-test browser ocr
 	$(PY) -m pytest -q

@@ -45,7 +45,9 @@ CSS = """
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
 .qa-source-meta { color: var(--body-text-color-subdued); font-size: 0.9em; margin: 2px 0 6px; }
 .qa-passage { white-space: pre-wrap; margin: 6px 0; }
-mark { background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px; }
+/* Highlights set their own text colour: "inherit" gave near-white text on light yellow in dark mode. */
+mark { background: #fde68a; color: #1c1917; padding: 0 2px; border-radius: 3px; }
+.dark mark { background: #854d0e; color: #fef9c3; }
 """
 
 
@@ -99,6 +101,20 @@ def store_uploads(paths: list[str], upload_dir: Path, *, max_mb: float) -> tuple
             shutil.copyfile(temp, target)
         stored.append(target)
     return stored, refused
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Exit with one line naming the options when ``host:port`` is taken."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        raise SystemExit(
+            f"port {port} on {host} is not free ({exc.strerror or exc}): another app (a grounded-qa already running?) "
+            "uses it; choose another with --port N (make run PORT=N, or QA_PORT=N)"
+        ) from None
 
 
 def sync_uploads(qa: Any, index_dir: Path) -> None:
@@ -361,7 +377,7 @@ class ChatApp:
             from qa.presentation import inert_text
 
             return f"{ERROR_PREFIX} {inert_text(str(exc))}", sources_html(None)
-        return chat_message(answer, root=self.root), sources_html(answer, root=self.root)
+        return chat_message(answer, root=self.root, threshold=_float_or_none(abstain_threshold)), sources_html(answer, root=self.root)
 
     def documents(self) -> list[list]:
         """The Documents tab's rows: every file seen, with what became of it."""
@@ -369,6 +385,16 @@ class ChatApp:
 
         documents = {d.source: d for d in self.qa.documents}
         return files_table(self.qa.files(), documents, self.qa.passage_counts(), name=self.display_name)
+
+    def serving_line(self) -> str:
+        """What is loaded, under the page title (evaluated at each page load)."""
+        from qa.presentation import inert_text
+
+        documents, passages = len(self.qa.documents), len(self.qa)
+        where = inert_text(Path(self.qa.index_dir).name) if self.qa.index_dir is not None else "memory"
+        if not documents:
+            return f"The index **{where}** is empty: add documents in the Documents tab, or start with `--docs PATH`."
+        return f"Answering from **{documents} document{'s' if documents != 1 else ''}** ({passages} passages) in the index **{where}**."
 
     def files_summary(self) -> str:
         """The line above the table, e.g. "423 of 501 files indexed (78 skipped)"."""
@@ -513,10 +539,18 @@ class ChatApp:
         return None
 
 
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def answered_questions(history: list[dict]) -> list[str]:
     """The user's earlier questions that got an answer (oldest first): a follow-up is completed
     with the latest of them, never with a question the documents did not answer."""
     from qa.answering import ABSTAIN_TEXT
+    from qa.presentation import WITHHELD_PREFIX
 
     answered = []
     messages = [m for m in history if isinstance(m, dict)]
@@ -527,7 +561,7 @@ def answered_questions(history: list[dict]) -> list[str]:
         if reply is None or reply.get("role") != "assistant":
             continue
         text = _message_text(reply).lstrip()
-        if text.startswith(ABSTAIN_TEXT) or text.startswith(ERROR_PREFIX):
+        if text.startswith((ABSTAIN_TEXT, WITHHELD_PREFIX, ERROR_PREFIX)):
             continue
         answered.append(_message_text(message))
     return answered
@@ -564,6 +598,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
     settings = app.qa.answer_settings
     with gr.Blocks(title="grounded-qa", fill_height=True) as demo:
         gr.Markdown("### grounded-qa — answers only from your documents, with sources")
+        gr.Markdown(app.serving_line, elem_id="serving")
         with gr.Tabs():
             with gr.Tab("Chat"):
                 with gr.Row(equal_height=False):
@@ -698,6 +733,7 @@ def main(argv: list[str] | None = None) -> None:
     from starlette.middleware import Middleware
 
     args = parse_args(argv)
+    check_port_free(args.host, args.port)  # before the index loads: fail in a second, not after
     index_dir = args.index or DEFAULT_INDEX
     docs = args.docs if args.docs is not None else ([SAMPLE_DOCS] if args.index is None else None)
     qa = open_index(index_dir, docs, rebuild_if_unreadable=args.index is None)
@@ -726,7 +762,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"warning: --host {args.host} lets other machines connect and no --auth is set: anyone who can reach this port can read and change the index", file=sys.stderr, flush=True)
         if args.host in ("0.0.0.0", "::") and not args.allowed_host:
             print("note: requests must name this machine by an allowed host (loopback only so far); add --allowed-host NAME for each name clients use", file=sys.stderr, flush=True)
+    print(f"grounded-qa: open http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/ in a browser (Ctrl-C to stop)", flush=True)
     demo.launch(
+        quiet=True,  # Gradio's own lines suggest share=True, which this app never uses
         server_name=args.host,
         server_port=args.port,
         share=False,

@@ -84,14 +84,33 @@ def highlighted_passage_html(citation: Citation, *, max_chars: int | None = None
     return f"{_escape(before)}<mark>{_escape(marked)}</mark>{_escape(after)}"
 
 
-def chat_message(answer: Answer, *, root: str | None = None, show_query: bool = True) -> str:
+WITHHELD_PREFIX = "No answer shown:"
+
+
+def withheld_by_threshold(answer: Answer, threshold: float | None) -> bool:
+    """Whether a declined answer was declined by a threshold raised above the default, not by
+    the documents: its confidence would have passed the default."""
+    from .calibration import DEFAULT_ABSTAIN_THRESHOLD
+
+    return answer.abstained and threshold is not None and answer.confidence >= DEFAULT_ABSTAIN_THRESHOLD and answer.confidence < threshold
+
+
+def chat_message(answer: Answer, *, root: str | None = None, show_query: bool = True, threshold: float | None = None) -> str:
     """The chat reply: the answer, what was searched, and each citation expandable in place.
+
+    ``threshold`` is the abstention threshold the user chose: when it, not the documents,
+    withheld the answer, the reply says so.
 
     >>> from qa.types import Answer
     >>> print(chat_message(Answer(question="q", text="The documents do not answer this.", abstained=True)))
     The documents do not answer this.
+    >>> print(chat_message(Answer(question="q", text="x", abstained=True, confidence=0.58), threshold=0.9))
+    No answer shown: its confidence 0.58 is below your threshold 0.90; lower the threshold in Settings to see it.
     """
-    parts = [answer.text]
+    if withheld_by_threshold(answer, threshold):
+        parts = [f"{WITHHELD_PREFIX} its confidence {answer.confidence:.2f} is below your threshold {threshold:.2f}; lower the threshold in Settings to see it."]
+    else:
+        parts = [answer.text]
     if answer.abstained:
         if show_query and answer.query and answer.query != answer.question:
             parts.append(f"<small>Searched for: <em>{_escape(answer.query)}</em></small>")

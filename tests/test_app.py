@@ -331,6 +331,37 @@ def test_browser_chat_shows_answer_citation_and_sources(server, browser, tmp_pat
     page.close()
 
 
+def _contrast(page, selector):
+    """WCAG contrast ratio of the first ``selector`` element's text against its background."""
+    return page.evaluate(
+        """(selector) => {
+            const el = document.querySelector(selector);
+            const style = getComputedStyle(el);
+            const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+            const lum = ([r, g, b]) => {
+                const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+                return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+            };
+            const [a, b] = [lum(rgb(style.color)), lum(rgb(style.backgroundColor))];
+            return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        }""",
+        selector,
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_browser_highlights_are_readable_in_light_and_dark(server, browser, theme):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"] + f"?__theme={theme}")
+    _ask(page, "Which UN Security Council resolutions does the Russia-DPRK military cooperation violate?")
+    page.wait_for_function("document.querySelector('#sources-panel mark')", timeout=60_000)
+    assert page.evaluate("document.body.classList.contains('dark') || !!document.querySelector('.dark')") == (theme == "dark")
+    ratio = _contrast(page, "#sources-panel mark")
+    assert ratio >= 4.5, f"highlight contrast {ratio:.2f} in {theme} mode"
+    page.close()
+
+
 @pytest.mark.browser
 def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     hostile = tmp_path / "hostile.md"
@@ -539,3 +570,33 @@ def test_auth_must_name_a_user_and_a_password():
     for bad in ("me", ":secret", "me:"):
         with pytest.raises(SystemExit):
             chat_app.parse_args(["--auth", bad])
+
+
+def test_an_answer_withheld_by_a_raised_threshold_says_so_and_is_not_followed_up(tiny_app):
+    question = "Which river is the longest in Africa?"
+    assert tiny_app.ask(question).confidence >= 0.2  # answered at the default threshold
+    reply, _ = tiny_app.chat(question, [], 5, "hybrid", 0.999)
+    assert reply.startswith("No answer shown: its confidence ") and "below your threshold 1.00" in reply
+    history = [{"role": "user", "content": question}, {"role": "assistant", "content": reply}]
+    assert chat_app.answered_questions(history) == []
+    declined, _ = tiny_app.chat("What is the airspeed of an unladen swallow on Jupiter?", [], 5, "hybrid", 0.2)
+    assert declined.startswith("The indexed documents do not answer this question.")
+
+
+def test_a_busy_port_is_one_line_naming_the_option():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as stopped:
+            chat_app.check_port_free("127.0.0.1", port)
+    message = str(stopped.value)
+    assert f"port {port} on 127.0.0.1 is not free" in message and "--port N" in message and "\n" not in message
+
+
+def test_the_page_says_what_is_loaded(tiny_app, tmp_path, hashing_embedder):
+    from qa import QA
+
+    assert tiny_app.serving_line() == f"Answering from **5 documents** ({len(tiny_app.qa)} passages) in the index **idx**."
+    empty = chat_app.ChatApp(QA.create(index_dir=tmp_path / "empty", embedder=hashing_embedder))
+    assert "is empty: add documents" in empty.serving_line()
