@@ -459,6 +459,39 @@ class ChatApp:
             lines.append(f"- refused {inert_text(reason)}")
         return "\n".join(lines) or "Nothing was added."
 
+    def _not_removable(self, source: str) -> str:
+        from qa.presentation import inert_text
+
+        places = ", ".join(r.name + "/" for r in self._remove_roots()) or "none"
+        return (
+            f"{ERROR_PREFIX} {inert_text(source)} is not an indexed document; choose one from the list, or give a folder "
+            f"inside the document folders ({inert_text(places)})."
+        )
+
+    def removal_question(self, source: str | None) -> str:
+        """What a removal of ``source`` would take away, as a question to confirm ("Remove
+        **uploads/notes.md** and its 12 passages from the index?"), or why it cannot be done."""
+        from qa.presentation import inert_text
+
+        if self.read_only:
+            return READ_ONLY_REFUSAL
+        if source is None or not isinstance(source, str) or not source.strip():
+            return "Choose a document to remove."
+        names = self._names()
+        if source in names or source in names.values():
+            targets = [names.get(source, source)]
+        else:
+            folder = self._removable_folder(source)
+            if folder is None:
+                return self._not_removable(source)
+            targets = [d.source for d in self.qa.documents if Path(d.path).resolve().is_relative_to(folder)]
+            if not targets:
+                return f"{ERROR_PREFIX} no indexed document lies in {inert_text(source)}."
+        counts = self.qa.passage_counts()
+        passages = sum(counts.get(t, 0) for t in targets)
+        what = f"**{inert_text(source)}**" + (f" ({len(targets)} documents)" if len(targets) > 1 else "")
+        return f"Remove {what} and its {passages} passage{'s' if passages != 1 else ''} from the index? This cannot be undone."
+
     def remove(self, source: str | None) -> str:
         """Remove one listed document, or every document of a folder inside the app's document or
         upload folders. Anything else — "/", ".", a pattern, a path outside those folders, a
@@ -478,11 +511,7 @@ class ChatApp:
         else:
             folder = self._removable_folder(source)
             if folder is None:
-                places = ", ".join(r.name + "/" for r in self._remove_roots()) or "none"
-                return (
-                    f"⚠️ {inert_text(source)} is not an indexed document; choose one from the list, or give a folder "
-                    f"inside the document folders ({inert_text(places)})."
-                )
+                return self._not_removable(source)
             target = str(folder)
         try:
             report = self.qa.remove(target)
@@ -616,6 +645,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                                 allow_tags=False,
                                 elem_id="chat",
                                 placeholder="Ask a question about the indexed documents.",
+                                show_label=False,  # the "Chatbot" label covered the first line of answers
                             ),
                             textbox=gr.Textbox(placeholder="Ask a question…", elem_id="question", submit_btn=True),
                             additional_inputs=[k, mode, threshold],
@@ -647,10 +677,15 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                 )
                 with gr.Row():
                     choice = gr.Dropdown(
-                        choices=app.sources(), label="Document to remove", elem_id="remove-choice", allow_custom_value=True,
-                        visible=not app.read_only,
+                        choices=app.sources(), value=None, label="Document to remove", elem_id="remove-choice",
+                        allow_custom_value=True, visible=not app.read_only,
                     )
-                    remove_button = gr.Button("Remove", variant="stop", elem_id="remove-button", visible=not app.read_only)
+                    remove_button = gr.Button("Remove…", variant="stop", elem_id="remove-button", visible=not app.read_only)
+                # Removal is two clicks: the second names what goes (the API call stays one).
+                with gr.Row(visible=False, elem_id="remove-confirm") as confirm_row:
+                    confirm_text = gr.Markdown(elem_id="remove-question")
+                    confirm_button = gr.Button("Yes, remove it", variant="stop", elem_id="remove-yes")
+                    cancel_button = gr.Button("Cancel", elem_id="remove-cancel")
 
                 def refresh():
                     return app.files_summary(), app.documents(), gr.Dropdown(choices=app.sources(), value=None)
@@ -671,9 +706,17 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                 ).then(refresh, outputs=[totals, table, choice], api_visibility="private").then(
                     lambda: gr.Button(interactive=True), outputs=add_button, api_visibility="private"
                 )
-                remove_button.click(app.remove, inputs=choice, outputs=status, api_name="remove_document").then(
-                    refresh, outputs=[totals, table, choice], api_visibility="private"
-                )
+                def ask_to_confirm(source):
+                    question = app.removal_question(source)
+                    if question.startswith(ERROR_PREFIX) or question.startswith("Choose"):
+                        return gr.Row(visible=False), "", question
+                    return gr.Row(visible=True), question, ""
+
+                remove_button.click(ask_to_confirm, inputs=choice, outputs=[confirm_row, confirm_text, status], api_visibility="private")
+                cancel_button.click(lambda: (gr.Row(visible=False), "Nothing was removed."), outputs=[confirm_row, status], api_visibility="private")
+                confirm_button.click(app.remove, inputs=choice, outputs=status, api_name="remove_document").then(
+                    lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private"
+                ).then(refresh, outputs=[totals, table, choice], api_visibility="private")
 
         def ask(question: str, k: int = 5, mode: str = "hybrid", abstain_threshold: float | None = None, previous_questions: list[str] | None = None) -> dict:
             """Answer a question; returns Answer.to_dict() (text, citations, abstained, confidence, query)."""

@@ -363,6 +363,31 @@ def test_browser_highlights_are_readable_in_light_and_dark(server, browser, them
 
 
 @pytest.mark.browser
+def test_browser_removal_is_confirmed_naming_the_file_and_its_passages(server, browser, tmp_path):
+    note = write(tmp_path / "heron notes.md", "# Herons\n\nHerons stand still in shallow water for hours.\n")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"])
+    page.get_by_role("tab", name="Documents").click()
+    assert page.locator("#remove-choice input").input_value() == "", "nothing is chosen for removal before the user chooses"
+    page.locator("#upload input[type=file]").set_input_files(str(note))
+    page.locator("#add-button").click()
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('added 1')", timeout=60_000)
+    page.wait_for_function("!document.querySelector('#add-button').disabled", timeout=30_000)
+    page.locator("#remove-choice input").fill("uploads/heron_notes.md")
+    page.locator("#remove-button").click()
+    page.locator("#remove-question").wait_for(state="visible", timeout=10_000)
+    assert page.locator("#remove-question").inner_text() == "Remove uploads/heron_notes.md and its 1 passage from the index? This cannot be undone."
+    page.locator("#remove-cancel").click()
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Nothing was removed')", timeout=10_000)
+    assert "heron_notes.md" in page.locator("#documents").inner_text()
+    page.locator("#remove-button").click()
+    page.locator("#remove-yes").click()
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('Removed heron_notes.md')", timeout=30_000)
+    page.wait_for_function("!document.querySelector('#documents').innerText.includes('heron_notes.md')", timeout=30_000)
+    page.close()
+
+
+@pytest.mark.browser
 def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     hostile = tmp_path / "hostile.md"
     hostile.write_text(HOSTILE_MD, encoding="utf-8")
@@ -533,6 +558,9 @@ def test_browser_loads_nothing_from_elsewhere_for_typed_or_uploaded_markup(serve
     page.locator("#remove-choice input").fill(f"![r]({remote}/r.png)")
     page.locator("#remove-button").click()
     page.wait_for_timeout(1500)
+    if page.locator("#remove-yes").is_visible():
+        page.locator("#remove-yes").click()
+        page.wait_for_timeout(1500)
     assert elsewhere["hits"] == []
     # And the page says what it may load: only its own origin.
     policy = page.evaluate("fetch(location.href).then(r => r.headers.get('content-security-policy'))")
@@ -600,3 +628,11 @@ def test_the_page_says_what_is_loaded(tiny_app, tmp_path, hashing_embedder):
     assert tiny_app.serving_line() == f"Answering from **5 documents** ({len(tiny_app.qa)} passages) in the index **idx**."
     empty = chat_app.ChatApp(QA.create(index_dir=tmp_path / "empty", embedder=hashing_embedder))
     assert "is empty: add documents" in empty.serving_line()
+
+
+def test_removal_question_names_what_would_go_and_refuses_what_cannot(tiny_app):
+    name = next(n for n in tiny_app.sources() if n.endswith("rivers.md"))
+    question = tiny_app.removal_question(name)
+    assert question.startswith(f"Remove **{name}** and its ") and question.endswith("from the index? This cannot be undone.")
+    assert tiny_app.removal_question("/").startswith("⚠️") and tiny_app.removal_question(None) == "Choose a document to remove."
+    assert len(tiny_app.qa.documents) == 5, "asking changes nothing"
