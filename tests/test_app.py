@@ -633,6 +633,8 @@ def test_the_page_says_what_is_loaded(tiny_app, tmp_path, hashing_embedder):
 def test_removal_question_names_what_would_go_and_refuses_what_cannot(tiny_app):
     name = next(n for n in tiny_app.sources() if n.endswith("rivers.md"))
     question = tiny_app.removal_question(name)
-    assert question.startswith(f"Remove **{name}** and its ") and question.endswith("from the index? This cannot be undone.")
+    from qa.presentation import inert_text
+
+    assert question.startswith(f"Remove **{inert_text(name)}** and its ") and question.endswith("from the index? This cannot be undone.")
     assert tiny_app.removal_question("/").startswith("⚠️") and tiny_app.removal_question(None) == "Choose a document to remove."
     assert len(tiny_app.qa.documents) == 5, "asking changes nothing"
