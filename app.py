@@ -568,6 +568,19 @@ class ChatApp:
         return None
 
 
+def _restore_settings(saved: Any) -> tuple[Any, Any, Any]:
+    """The settings kept in the browser, each only if it is valid (else left as it is)."""
+    import gradio as gr
+
+    saved = saved if isinstance(saved, dict) else {}
+    k, mode, threshold = saved.get("k"), saved.get("mode"), saved.get("threshold")
+    return (
+        k if isinstance(k, (int, float)) and not isinstance(k, bool) and 1 <= k <= 10 else gr.update(),
+        mode if mode in ("hybrid", "dense", "lexical") else gr.update(),
+        threshold if isinstance(threshold, (int, float)) and not isinstance(threshold, bool) and 0 <= threshold <= 1 else gr.update(),
+    )
+
+
 def _float_or_none(value: Any) -> float | None:
     try:
         return None if value is None or isinstance(value, bool) else float(value)
@@ -633,9 +646,9 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         with gr.Accordion("Settings", open=False):
-                            k = gr.Slider(1, 10, value=5, step=1, label="Passages to cite (k)")
-                            mode = gr.Radio(["hybrid", "dense", "lexical"], value=app.qa.search_settings.mode, label="Retrieval (hybrid = keywords + meaning)")
-                            threshold = gr.Slider(0.0, 1.0, value=settings.abstain_threshold, step=0.01, label="Abstention threshold (higher = answers less often)")
+                            k = gr.Slider(1, 10, value=5, step=1, label="Passages to cite, at most (k)", elem_id="setting-k")
+                            mode = gr.Radio(["hybrid", "dense", "lexical"], value=app.qa.search_settings.mode, label="Retrieval (hybrid = keywords + meaning)", elem_id="setting-mode")
+                            threshold = gr.Slider(0.0, 1.0, value=settings.abstain_threshold, step=0.01, label="Abstention threshold (higher = answers less often)", elem_id="setting-threshold")
                         sources = gr.HTML(sources_html(None), render=False, elem_id="sources-panel")
                         gr.ChatInterface(
                             app.chat,
@@ -654,7 +667,20 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                             run_examples_on_click=True,
                             api_name="chat",
                             fill_height=True,
+                            save_history=True,  # conversations survive a reload (the browser's storage)
                         )
+                        # The settings survive a reload too; what the browser hands back is checked
+                        # like any input when it is used.
+                        saved = gr.BrowserState(
+                            {"k": 5, "mode": app.qa.search_settings.mode, "threshold": settings.abstain_threshold},
+                            storage_key="grounded-qa-settings",
+                        )
+                        demo.load(_restore_settings, inputs=saved, outputs=[k, mode, threshold], api_visibility="private")
+                        for control in (k, mode, threshold):
+                            control.change(
+                                lambda k_, mode_, threshold_: {"k": k_, "mode": mode_, "threshold": threshold_},
+                                inputs=[k, mode, threshold], outputs=saved, api_visibility="private",
+                            )
                     with gr.Column(scale=2):
                         gr.Markdown("#### Sources")
                         sources.render()

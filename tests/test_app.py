@@ -388,6 +388,29 @@ def test_browser_removal_is_confirmed_naming_the_file_and_its_passages(server, b
 
 
 @pytest.mark.browser
+def test_browser_settings_and_the_conversation_survive_a_reload(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(server["url"])
+    page.get_by_text("Settings").first.click()
+    page.locator("#setting-mode label", has_text="lexical").click()
+    page.wait_for_function("localStorage.getItem('grounded-qa-settings') !== null", timeout=30_000)
+    saved = page.evaluate("localStorage.getItem('grounded-qa-settings')")
+    page.locator("#setting-k input[type=range]").fill("3")
+    page.wait_for_function("(before) => localStorage.getItem('grounded-qa-settings') !== before", arg=saved, timeout=30_000)
+    _ask(page, "Which UN Security Council resolutions does the Russia-DPRK military cooperation violate?")
+    page.wait_for_function("document.querySelector('#sources-panel') && document.querySelector('#sources-panel').innerText.includes('[1]')", timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.reload()
+    page.get_by_text("Settings").first.click()
+    page.wait_for_function("document.querySelector('#setting-k input[type=number]').value === '3'", timeout=30_000)
+    assert page.locator("#setting-mode input[value=lexical]").is_checked()
+    # The earlier conversation is kept in the browser and listed to go back to.
+    assert "Which UN Security Council" in page.locator("body").inner_text()
+    context.close()
+
+
+@pytest.mark.browser
 def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     hostile = tmp_path / "hostile.md"
     hostile.write_text(HOSTILE_MD, encoding="utf-8")
