@@ -45,6 +45,8 @@ CSS = """
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
 .qa-source-meta { color: var(--body-text-color-subdued); font-size: 0.9em; margin: 2px 0 6px; }
 .qa-passage { white-space: pre-wrap; margin: 6px 0; }
+.qa-doc-text { max-height: 420px; overflow-y: auto; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; }
+.qa-cited { background: var(--color-accent-soft); }
 /* Highlights set their own text colour: "inherit" gave near-white text on light yellow in dark mode. */
 mark { background: #fde68a; color: #1c1917; padding: 0 2px; border-radius: 3px; }
 .dark mark { background: #854d0e; color: #fef9c3; }
@@ -367,6 +369,13 @@ class ChatApp:
         return self.qa.ask(question, k=whole_number(k), query=query, **overrides)
 
     def chat(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float):
+        """One chat turn: the reply (Markdown/HTML) and the Sources panel."""
+        reply, panel, _ = self.chat_turn(message, history, k, mode, abstain_threshold)
+        return reply, panel
+
+    def chat_turn(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float):
+        """:meth:`chat` plus the answer's citations (``Citation.to_dict()``), which the page keeps
+        to open a citation in its document."""
         from qa import QAError
         from qa.presentation import chat_message, sources_html
 
@@ -376,8 +385,32 @@ class ChatApp:
         except QAError as exc:
             from qa.presentation import inert_text
 
-            return f"{ERROR_PREFIX} {inert_text(str(exc))}", sources_html(None)
-        return chat_message(answer, root=self.root, threshold=_float_or_none(abstain_threshold)), sources_html(answer, root=self.root)
+            return f"{ERROR_PREFIX} {inert_text(str(exc))}", sources_html(None), []
+        reply = chat_message(answer, root=self.root, threshold=_float_or_none(abstain_threshold))
+        return reply, sources_html(answer, root=self.root), [c.to_dict() for c in answer.citations]
+
+    def citation_choices(self, citations: list[dict] | None) -> list[str]:
+        """The labels of the dropdown that opens a citation in its document."""
+        return [f"[{c['number']}] {c['title']} — {self.display_name(c['source'])}" for c in citations or []]
+
+    def document_view(self, choice: str | None, citations: list[dict] | None) -> str:
+        """The document of the chosen citation with the cited passage marked (escaped HTML)."""
+        from qa import QAError
+        from qa.presentation import document_view_html
+        from qa.types import Citation
+
+        if not choice or not citations:
+            return ""
+        number = choice.partition("]")[0].lstrip("[")
+        chosen = next((c for c in citations if str(c.get("number")) == number), None)
+        if chosen is None:
+            return ""
+        try:
+            citation = Citation.from_dict(chosen)
+            document = self.qa.document(citation.source)
+        except (QAError, KeyError, TypeError, ValueError):
+            return '<div class="qa-doc qa-empty">That document is no longer in the index.</div>'
+        return document_view_html(document, citation, name=self.display_name(citation.source))
 
     def documents(self) -> list[list]:
         """The Documents tab's rows: every file seen, with what became of it."""
@@ -650,8 +683,15 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                             mode = gr.Radio(["hybrid", "dense", "lexical"], value=app.qa.search_settings.mode, label="Retrieval (hybrid = keywords + meaning)", elem_id="setting-mode")
                             threshold = gr.Slider(0.0, 1.0, value=settings.abstain_threshold, step=0.01, label="Abstention threshold (higher = answers less often)", elem_id="setting-threshold")
                         sources = gr.HTML(sources_html(None), render=False, elem_id="sources-panel")
+                        cited = gr.State([])
+
+                        # The parameter names are the /chat API's (they shadow the controls here only).
+                        def chat(message, history, k, mode, abstain_threshold):
+                            """Answer a chat message; returns the reply and the Sources panel."""
+                            return app.chat_turn(message, history, k, mode, abstain_threshold)
+
                         gr.ChatInterface(
-                            app.chat,
+                            chat,
                             chatbot=gr.Chatbot(
                                 height=520,
                                 sanitize_html=True,
@@ -662,7 +702,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                             ),
                             textbox=gr.Textbox(placeholder="Ask a question…", elem_id="question", submit_btn=True),
                             additional_inputs=[k, mode, threshold],
-                            additional_outputs=[sources],
+                            additional_outputs=[sources, cited],
                             examples=[[q] for q in examples] if examples else None,
                             run_examples_on_click=True,
                             api_name="chat",
@@ -684,6 +724,12 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     with gr.Column(scale=2):
                         gr.Markdown("#### Sources")
                         sources.render()
+                        opened = gr.Dropdown(choices=[], value=None, label="Open a citation in its document", elem_id="open-citation")
+                        document_view = gr.HTML("", elem_id="document-view")
+                        cited.change(lambda c: gr.Dropdown(choices=app.citation_choices(c), value=None), inputs=cited, outputs=opened, api_visibility="private")
+                        opened.change(app.document_view, inputs=[opened, cited], outputs=document_view, api_visibility="private").then(
+                            None, js="() => document.getElementById('qa-doc-highlight')?.scrollIntoView({block: 'center'})"
+                        )
             with gr.Tab("Documents"):
                 uploads = gr.File(
                     label=f"Add documents ({', '.join(UPLOAD_SUFFIXES)}; up to {app.max_upload_mb:g} MB each)",

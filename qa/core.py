@@ -320,6 +320,18 @@ class QA:
         """Every passage, in index row order."""
         return list(self._contents.passages)
 
+    def document(self, source: str) -> Document:
+        """The indexed document ``source`` (as in ``Citation.source``), with its whole text.
+
+        >>> doc = qa.document(answer.citations[0].source)      # doctest: +SKIP
+        >>> doc.text[c.start:c.end] == c.text                   # doctest: +SKIP
+        True
+        """
+        try:
+            return self._contents.documents[source]
+        except KeyError:
+            raise InputError(f"no indexed document {source!r}; list them with: qa info --index DIR --documents") from None
+
     def files(self) -> list[FileRecord]:
         """Every file seen, indexed or skipped, in path order (see :class:`FileRecord`). Documents
         indexed before files were recorded, or added with :meth:`add_documents`, are listed as

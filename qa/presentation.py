@@ -84,6 +84,47 @@ def highlighted_passage_html(citation: Citation, *, max_chars: int | None = None
     return f"{_escape(before)}<mark>{_escape(marked)}</mark>{_escape(after)}"
 
 
+DOCUMENT_VIEW_CHARS = 30_000  # of a long document, this much around the passage is shown
+
+
+def document_view_html(document: Document, citation: Citation, *, name: str, max_chars: int = DOCUMENT_VIEW_CHARS) -> str:
+    """The cited document as escaped text with the cited stretch shaded and its answer sentence
+    in ``<mark id="qa-doc-highlight">`` (for scrolling into view); a long document is cut to
+    ``max_chars`` around the citation, saying what was left out.
+
+    >>> from qa.types import Citation, Document
+    >>> doc = Document.from_text("Intro. The <answer> is here. Outro.", source="a.txt")
+    >>> c = Citation(1, "p", doc.id, "a.txt", "a", "The <answer> is here.", 7, 28, 0.9, 0, 21)
+    >>> document_view_html(doc, c, name="a.txt").split("</div>", 1)[1]
+    '<div class="qa-doc-text">Intro. <span class="qa-cited"><mark id="qa-doc-highlight">The &lt;answer&gt; is here.</mark></span> Outro.</div></div>'
+    """
+    text = document.text
+    start, end = citation.start, citation.end
+    mark_start, mark_end = start + citation.highlight_start, start + citation.highlight_end
+    if text[start:end] != citation.text:
+        return f'<div class="qa-doc qa-empty">{_escape(name)} changed since this answer: ask again to cite it.</div>'
+    room = max(0, max_chars - (end - start)) // 2
+    view_start, view_end = max(0, start - room), min(len(text), end + room)
+    pieces = [
+        "…" if view_start > 0 else "",
+        _escape(text[view_start:start]),
+        '<span class="qa-cited">',
+        _escape(text[start:mark_start]),
+        f'<mark id="qa-doc-highlight">{_escape(text[mark_start:mark_end])}</mark>',
+        _escape(text[mark_end:end]),
+        "</span>",
+        _escape(text[end:view_end]),
+        "…" if view_end < len(text) else "",
+    ]
+    where = location_label(citation)
+    head = f"[{citation.number}] {_escape(document.title)} — {_escape(name)}" + (f" ({_escape(where)})" if where else "")
+    cut = f" · showing characters {view_start:,}–{view_end:,} of {len(text):,}" if view_start or view_end < len(text) else ""
+    return (
+        f'<div class="qa-doc"><div class="qa-source-meta">{head} · cited characters {start:,}–{end:,}{cut}</div>'
+        f'<div class="qa-doc-text">{"".join(pieces)}</div></div>'
+    )
+
+
 WITHHELD_PREFIX = "No answer shown:"
 
 

@@ -411,6 +411,38 @@ def test_browser_settings_and_the_conversation_survive_a_reload(server, browser)
 
 
 @pytest.mark.browser
+def test_browser_a_citation_opens_its_document_at_the_highlight(server, browser, tmp_path):
+    # A long document whose cited sentence sits far down: the view must scroll to it.
+    filler = "\n\n".join(f"Paragraph {i} is about the weather in spring and nothing else of note." for i in range(300))
+    note = write(tmp_path / "almanac.txt", f"Almanac\n\n{filler}\n\nThe lighthouse of Kavala was first lit on 4 May 1864.\n\n{filler}")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"])
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(note))
+    page.locator("#add-button").click()
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('added 1')", timeout=60_000)
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "When was the lighthouse of Kavala first lit?")
+    page.wait_for_function("document.querySelector('#sources-panel').innerText.includes('1864')", timeout=60_000)
+    page.locator("#open-citation input").click()
+    page.get_by_role("option", name="[1] Almanac — uploads/almanac.txt").click()
+    highlight = page.locator("#document-view mark#qa-doc-highlight")
+    highlight.wait_for(timeout=30_000)
+    assert "first lit on 4 May 1864" in highlight.inner_text()
+    assert "Paragraph 299" in page.locator("#document-view").inner_text(), "the passage is shown in its document"
+    page.wait_for_timeout(800)
+    inside = page.evaluate(
+        """() => {
+            const mark = document.getElementById('qa-doc-highlight').getBoundingClientRect();
+            const box = document.querySelector('#document-view .qa-doc-text').getBoundingClientRect();
+            return mark.top >= box.top && mark.bottom <= box.bottom;
+        }"""
+    )
+    assert inside, "the highlight is scrolled into view"
+    page.close()
+
+
+@pytest.mark.browser
 def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     hostile = tmp_path / "hostile.md"
     hostile.write_text(HOSTILE_MD, encoding="utf-8")
