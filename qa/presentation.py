@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from typing import Callable, Iterable, Mapping, Sequence
 
 from .types import Answer, Citation, Document, FileRecord
@@ -125,6 +126,20 @@ def document_view_html(document: Document, citation: Citation, *, name: str, max
     )
 
 
+# A citation marker as the answer text writes it: " [3]" after a quote. Brackets inside quoted
+# text are escaped ("\[3\]"), so only real markers match.
+_MARKER = re.compile(r"(?<![\\\w])\[(\d{1,3})\](?!\()")
+
+
+def link_markers(text: str) -> str:
+    r"""Citation markers ``[n]`` as links to their citation below the answer.
+
+    >>> link_markers("**Paris is in France.** [1] See note \\[2\\].")
+    '**Paris is in France.** <a href="#citation-1" class="qa-marker">[1]</a> See note \\[2\\].'
+    """
+    return _MARKER.sub(lambda m: f'<a href="#citation-{m.group(1)}" class="qa-marker">[{m.group(1)}]</a>', text)
+
+
 WITHHELD_PREFIX = "No answer shown:"
 
 
@@ -151,7 +166,7 @@ def chat_message(answer: Answer, *, root: str | None = None, show_query: bool = 
     if withheld_by_threshold(answer, threshold):
         parts = [f"{WITHHELD_PREFIX} its confidence {answer.confidence:.2f} is below your threshold {threshold:.2f}; lower the threshold in Settings to see it."]
     else:
-        parts = [answer.text]
+        parts = [answer.text if answer.abstained else link_markers(answer.text)]
     if answer.abstained:
         if show_query and answer.query and answer.query != answer.question:
             parts.append(f"<small>Searched for: <em>{_escape(answer.query)}</em></small>")

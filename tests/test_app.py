@@ -320,6 +320,8 @@ def test_browser_chat_shows_answer_citation_and_sources(server, browser, tmp_pat
     page.wait_for_function("document.querySelector('#sources-panel') && document.querySelector('#sources-panel').innerText.includes('[1]')", timeout=60_000)
     text = page.locator("#chat").inner_text()
     assert "2270" in text and "[1]" in text
+    marker = page.locator("#chat a.qa-marker").first  # [1] links to its citation below the answer
+    assert marker.get_attribute("href") == "#citation-1" and page.locator("#chat details#citation-1").count() == 1
     sources = page.locator("#sources-panel").inner_text()
     assert "nato-dprk-statement.txt" in sources and "score" in sources
     assert page.locator("#sources-panel mark").count() >= 1
