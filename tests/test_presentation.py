@@ -11,7 +11,7 @@ def _citation(number=1, text=HOSTILE, start=7, end=48, **kwargs):
 def test_chat_message_escapes_document_text_and_shows_citations():
     answer = Answer(question="q", text="**answer** [1]", citations=(_citation(section=("A", "B"), page=3),), confidence=0.7)
     message = chat_message(answer, root="/docs")
-    assert message.startswith("**answer** [1]")
+    assert message.startswith("**answer** <a href=\"#citation-1\" class=\"qa-marker\">[1]</a>")
     assert "<script>" not in message and "<img" not in message and "&lt;script&gt;" in message
     assert "onerror=&quot;alert&#40;1&#41;&quot;" in message
     assert "![" not in message and "](" not in message  # Markdown image/link syntax is neutralised
