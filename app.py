@@ -370,14 +370,14 @@ class ChatApp:
 
     def chat(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float):
         """One chat turn: the reply (Markdown/HTML) and the Sources panel."""
-        reply, panel, _ = self.chat_turn(message, history, k, mode, abstain_threshold)
+        reply, panel, _, _ = self.chat_turn(message, history, k, mode, abstain_threshold)
         return reply, panel
 
     def chat_turn(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float):
         """:meth:`chat` plus the answer's citations (``Citation.to_dict()``), which the page keeps
-        to open a citation in its document."""
+        to open a citation in its document, and the answer as plain text (for "Copy")."""
         from qa import QAError
-        from qa.presentation import chat_message, sources_html
+        from qa.presentation import answer_as_text, chat_message, sources_html
 
         previous = answered_questions(history or [])
         try:
@@ -385,9 +385,9 @@ class ChatApp:
         except QAError as exc:
             from qa.presentation import inert_text
 
-            return f"{ERROR_PREFIX} {inert_text(str(exc))}", sources_html(None), []
+            return f"{ERROR_PREFIX} {inert_text(str(exc))}", sources_html(None), [], str(exc)
         reply = chat_message(answer, root=self.root, threshold=_float_or_none(abstain_threshold))
-        return reply, sources_html(answer, root=self.root), [c.to_dict() for c in answer.citations]
+        return reply, sources_html(answer, root=self.root), [c.to_dict() for c in answer.citations], answer_as_text(answer, name=self.display_name)
 
     def citation_choices(self, citations: list[dict] | None) -> list[str]:
         """The labels of the dropdown that opens a citation in its document."""
@@ -684,6 +684,11 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                             threshold = gr.Slider(0.0, 1.0, value=settings.abstain_threshold, step=0.01, label="Abstention threshold (higher = answers less often)", elem_id="setting-threshold")
                         sources = gr.HTML(sources_html(None), render=False, elem_id="sources-panel")
                         cited = gr.State([])
+                        # The latest answer as plain text with its sources; a (hidden) component,
+                        # not a State, because the copy runs in the browser.
+                        copied = gr.Textbox(visible=False, render=False)
+                        # Replaces Gradio's copy buttons, which copy the reply's HTML.
+                        copy_button = gr.Button("Copy answer", elem_id="copy-answer", render=False)
 
                         # The parameter names are the /chat API's (they shadow the controls here only).
                         def chat(message, history, k, mode, abstain_threshold):
@@ -699,16 +704,18 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                                 elem_id="chat",
                                 placeholder="Ask a question about the indexed documents.",
                                 show_label=False,  # the "Chatbot" label covered the first line of answers
+                                buttons=[copy_button],
                             ),
                             textbox=gr.Textbox(placeholder="Ask a question…", elem_id="question", submit_btn=True),
                             additional_inputs=[k, mode, threshold],
-                            additional_outputs=[sources, cited],
+                            additional_outputs=[sources, cited, copied],
                             examples=[[q] for q in examples] if examples else None,
                             run_examples_on_click=True,
                             api_name="chat",
                             fill_height=True,
                             save_history=True,  # conversations survive a reload (the browser's storage)
                         )
+                        copy_button.click(None, inputs=copied, js="(text) => { navigator.clipboard.writeText(text || ''); }", api_visibility="private")
                         # The settings survive a reload too; what the browser hands back is checked
                         # like any input when it is used.
                         saved = gr.BrowserState(
@@ -724,6 +731,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     with gr.Column(scale=2):
                         gr.Markdown("#### Sources")
                         sources.render()
+                        copied.render()
                         opened = gr.Dropdown(choices=[], value=None, label="Open a citation in its document", elem_id="open-citation")
                         document_view = gr.HTML("", elem_id="document-view")
                         cited.change(lambda c: gr.Dropdown(choices=app.citation_choices(c), value=None), inputs=cited, outputs=opened, api_visibility="private")

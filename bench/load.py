@@ -82,7 +82,7 @@ def main() -> None:
                 i += 1
                 started = time.perf_counter()
                 try:
-                    message, _sources = client.predict(message=question, k=5, mode="hybrid", abstain_threshold=0.35, api_name="/chat")
+                    message, _sources, _plain = client.predict(message=question, k=5, mode="hybrid", abstain_threshold=0.35, api_name="/chat")
                     assert message
                     elapsed = time.perf_counter() - started
                     with lock:

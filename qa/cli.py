@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 from .dense import DENSE_KINDS
 from .errors import QAError
+from .presentation import plain_text
 
 EXIT_USER_ERROR = 2
 
@@ -144,14 +145,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def _plain(text: str) -> str:
-    """Markdown-escaped answer text back to plain text for the terminal."""
-    import html
-    import re
-
-    return html.unescape(re.sub(r"\\(.)", r"\1", text)).replace("**", "")
 
 
 def _cmd_index(args: argparse.Namespace) -> int:
@@ -283,7 +276,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(answer.to_dict())
         return 0
-    print(_plain(answer.text))
+    print(plain_text(answer.text))
     if answer.abstained:
         print(f"\n({answer.reason})")
         return 0

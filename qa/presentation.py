@@ -140,6 +140,35 @@ def link_markers(text: str) -> str:
     return _MARKER.sub(lambda m: f'<a href="#citation-{m.group(1)}" class="qa-marker">[{m.group(1)}]</a>', text)
 
 
+def plain_text(markdown: str) -> str:
+    r"""An answer's Markdown as plain text: no bold, no escapes, entities decoded.
+
+    >>> plain_text(r"**Use \[brackets\] &amp; more.** [1]")
+    'Use [brackets] & more. [1]'
+    """
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace("**", "")
+
+
+def answer_as_text(answer: Answer, *, name: Callable[[str], str] = lambda source: source) -> str:
+    """What "Copy" puts on the clipboard: the answer as plain text, then one line per citation
+    (number, title, file, section or page), no HTML.
+
+    >>> from qa.types import Citation
+    >>> c = Citation(1, "p", "d", "/d/a.txt", "Notes", "Hi.", 0, 3, 0.5, 0, 3, section=("Intro",))
+    >>> print(answer_as_text(Answer(question="q", text="**Hi.** [1]", citations=(c,)), name=lambda s: "a.txt"))
+    Hi. [1]
+    <BLANKLINE>
+    [1] Notes — a.txt (Intro)
+    """
+    lines = [plain_text(answer.text)]
+    if answer.citations:
+        lines.append("")
+    for c in answer.citations:
+        where = location_label(c)
+        lines.append(f"[{c.number}] {c.title} — {name(c.source)}" + (f" ({where})" if where else ""))
+    return "\n".join(lines)
+
+
 WITHHELD_PREFIX = "No answer shown:"
 
 

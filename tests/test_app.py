@@ -222,8 +222,9 @@ def test_gradio_client_endpoints(server, tmp_path):
         client.predict(question="missiles", mode="psychic", api_name="/search")
     hits = client.predict(question="ballistic missiles", k=3, api_name="/search")
     assert len(hits) == 3 and hits[0]["rank"] == 1
-    message, sources = client.predict(message="What does NATO ask all countries to do?", k=5, mode="hybrid", abstain_threshold=0.3, api_name="/chat")
+    message, sources, plain = client.predict(message="What does NATO ask all countries to do?", k=5, mode="hybrid", abstain_threshold=0.3, api_name="/chat")
     assert "[1]" in message and "qa-source" in sources
+    assert "[1] NATO countries strongly condemn" in plain and "<" not in plain  # the answer as plain text
 
     upload = tmp_path / "zebra notes.md"
     # A line of its own makes this upload's content (and Gradio's temp folder, named by its hash) unique.
@@ -406,9 +407,9 @@ def test_browser_settings_and_the_conversation_survive_a_reload(server, browser)
     page.reload()
     page.get_by_text("Settings").first.click()
     page.wait_for_function("document.querySelector('#setting-k input[type=number]').value === '3'", timeout=30_000)
-    assert page.locator("#setting-mode input[value=lexical]").is_checked()
+    page.wait_for_function("document.querySelector('#setting-mode input[value=lexical]').checked", timeout=30_000)
     # The earlier conversation is kept in the browser and listed to go back to.
-    assert "Which UN Security Council" in page.locator("body").inner_text()
+    page.wait_for_function("document.body.innerText.includes('Which UN Security Council')", timeout=30_000)
     context.close()
 
 
@@ -442,6 +443,22 @@ def test_browser_a_citation_opens_its_document_at_the_highlight(server, browser,
     )
     assert inside, "the highlight is scrolled into view"
     page.close()
+
+
+@pytest.mark.browser
+def test_browser_copy_gives_the_answer_as_plain_text_with_its_sources(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server["url"].rstrip("/"))
+    page = context.new_page()
+    page.goto(server["url"])
+    _ask(page, "Which UN Security Council resolutions does the Russia-DPRK military cooperation violate?")
+    page.wait_for_function("document.querySelector('#sources-panel') && document.querySelector('#sources-panel').innerText.includes('[1]')", timeout=60_000)
+    page.get_by_role("button", name="Copy answer").click()
+    page.wait_for_function("navigator.clipboard.readText().then(t => t.length > 0)", timeout=10_000)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert "2270" in copied and "[1] NATO countries strongly condemn" in copied and "nato-dprk-statement.txt" in copied
+    assert "<" not in copied and "**" not in copied and "&#" not in copied, copied
+    context.close()
 
 
 @pytest.mark.browser
