@@ -14,11 +14,12 @@ export TOKENIZERS_PARALLELISM := false
 
 EXTRAS := office,ocr,watch,pdf-tables
 
-.PHONY: run test test-fast install install-test browser ocr eval-seed eval-pyfaq bench clean help
+.PHONY: run test test-fast install install-test browser ocr sample eval-seed eval-pyfaq bench clean help
 
 help:
 	@echo "make run    - set up and start the chat app (http://127.0.0.1:7860; PORT= HOST= INDEX= DOCS= to change)"
 	@echo "make test   - set up and run the whole test suite"
+	@echo "make sample - rebuild the bundled sample index"
 	@echo "make test-fast - unit tests only: no real model, browser or Ray (under a minute)"
 	@echo "make eval-seed / make eval-pyfaq / make bench - measurements (see README)"
 
@@ -61,6 +62,10 @@ run: install
 
 test: install-test browser ocr
 	$(PY) -m pytest -q
+
+# The bundled sample index, rebuilt from data/sample (e.g. after its documents were removed).
+sample: install
+	$(PY) -m qa index data/sample --index data/indexes/sample --rebuild
 
 # Everyday work: the tiny in-memory corpora only (no real model, no browser, no Ray, nothing slow).
 test-fast: install-test

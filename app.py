@@ -40,6 +40,16 @@ DEFAULT_MAX_UPLOAD_MB = 20.0
 ERROR_PREFIX = "⚠️"
 READ_ONLY_REFUSAL = f"{ERROR_PREFIX} this app is read-only (started with --read-only): documents cannot be added or removed here"
 
+TOGGLE_THEME_JS = """() => {
+    const dark = !document.body.classList.contains('dark');
+    document.body.classList.toggle('dark', dark);
+    localStorage.setItem('grounded-qa-theme', dark ? 'dark' : 'light');
+}"""
+RESTORE_THEME_JS = """() => {
+    const theme = localStorage.getItem('grounded-qa-theme');
+    if (theme) document.body.classList.toggle('dark', theme === 'dark');
+}"""
+
 CSS = """
 .qa-sources { font-size: 0.92em; }
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
@@ -673,7 +683,12 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
     settings = app.qa.answer_settings
     with gr.Blocks(title="grounded-qa", fill_height=True) as demo:
         gr.Markdown("### grounded-qa — answers only from your documents, with sources")
-        gr.Markdown(app.serving_line, elem_id="serving")
+        with gr.Row(equal_height=True):
+            gr.Markdown(app.serving_line, elem_id="serving")
+            theme_switch = gr.Button("Dark / light", size="sm", scale=0, min_width=120, elem_id="theme-switch")
+        # The theme follows the system (or ?__theme=dark); the switch overrides it, remembered by the browser.
+        theme_switch.click(None, js=TOGGLE_THEME_JS, api_visibility="private")
+        demo.load(None, js=RESTORE_THEME_JS, api_visibility="private")
         with gr.Tabs():
             with gr.Tab("Chat"):
                 with gr.Row(equal_height=False):
@@ -750,7 +765,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                 status = gr.Markdown(elem_id="upload-status")
                 totals = gr.Markdown(value=app.files_summary, elem_id="files-summary")
                 table = gr.Dataframe(
-                    headers=["file", "title", "kind", "passages", "state"],
+                    headers=["file", "state", "passages", "title", "kind"],
                     value=app.documents,
                     interactive=False,
                     elem_id="documents",

@@ -282,7 +282,8 @@ def files_table(
     root: str | None = None,
     name: Callable[[str], str] | None = None,
 ) -> list[list]:
-    """Rows for the Documents tab, one per file seen: file, title, kind, passages, state.
+    """Rows for the Documents tab, one per file seen: file, state, passages, title, kind (what
+    matters first, for narrow screens).
     ``name`` gives a file's displayed name (default: relative to ``root``)."""
     name = name or (lambda path: display_source(path, root=root))
     rows = []
@@ -291,5 +292,5 @@ def files_table(
         title = docs[0].title if len(docs) == 1 else f"{len(docs)} records" if docs else ""
         kind = docs[0].kind if docs else ""
         passages = sum(passage_counts.get(s, 0) for s in record.sources)
-        rows.append([name(record.path), title, kind, passages, file_state(record, passage_counts)])
+        rows.append([name(record.path), file_state(record, passage_counts), passages, title, kind])
     return rows

@@ -462,6 +462,23 @@ def test_browser_copy_gives_the_answer_as_plain_text_with_its_sources(server, br
 
 
 @pytest.mark.browser
+def test_browser_theme_switch_is_remembered_and_narrow_screens_do_not_scroll_sideways(server, browser):
+    context = browser.new_context(viewport={"width": 400, "height": 900})
+    page = context.new_page()
+    page.goto(server["url"] + "?__theme=light")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#documents").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    assert page.locator("#documents").inner_text().split()[:2] == ["file", "state"], "file and state come first"
+    page.locator("#theme-switch").click()
+    page.wait_for_function("document.body.classList.contains('dark')", timeout=10_000)
+    page.reload()
+    page.wait_for_function("document.body.classList.contains('dark')", timeout=15_000)
+    context.close()
+
+
+@pytest.mark.browser
 def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     hostile = tmp_path / "hostile.md"
     hostile.write_text(HOSTILE_MD, encoding="utf-8")
@@ -506,7 +523,8 @@ def test_browser_word_upload_disables_add_until_indexed_and_lists_the_file_with_
     page.wait_for_function("!document.querySelector('#add-button').disabled", timeout=30_000)
     page.wait_for_function("document.querySelector('#documents').innerText.includes('garrison_report.docx')", timeout=30_000)
     row = page.locator("#documents [role=row]", has_text="garrison_report.docx").first.inner_text()
-    assert row.splitlines()[1:3] == ["Garrison report", "docx"] and row.splitlines()[-1] == f"indexed: {row.splitlines()[3]} passages"
+    _, state, passages, title, kind = row.splitlines()
+    assert (title, kind) == ("Garrison report", "docx") and state == f"indexed: {passages} passages"
     assert "files indexed" in page.locator("#files-summary").inner_text()
     page.get_by_role("tab", name="Chat").click()
     _ask(page, "How many soldiers does Falcon company have?")
