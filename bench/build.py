@@ -48,7 +48,7 @@ def child_plain(pages: int) -> dict:
     texts = split_documents(documents, IndexSettings(model="all-MiniLM-L6-v2", dim=384)).texts
     from sentence_transformers import SentenceTransformer
 
-    from embeddings.sentence_transformer import resolve_model_path
+    from embeddings.models import resolve_model_path
 
     model = SentenceTransformer(resolve_model_path("all-MiniLM-L6-v2"), device="cpu", local_files_only=True)
     model.encode(texts[:32])  # warm-up: first-call costs are not throughput

@@ -29,7 +29,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .base import normalise_rows
-from .sentence_transformer import DEFAULT_MODEL, _errors, resolve_model_path
+from .models import DEFAULT_MODEL, _errors, resolve_model_path
 
 ONNX_INSTALL = "pip install onnxruntime onnx tokenizers  (dependencies of grounded-qa: reinstall it)"
 EXPORT_FORMAT = 1

@@ -376,9 +376,41 @@ def _cmd_remove(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluation import run_eval_command
+    from .core import QA
+    from .errors import InputError
+    from .calibration import check_calibration_set
+    from .evaluation import EvalResult, calibrate_index, compare, evaluate, json_safe, load_questions
 
-    return run_eval_command(args, overrides=_parse_sets(args.set))
+    overrides = _parse_sets(args.set)
+    index_dir = Path(args.index)
+    if not (index_dir / "manifest.json").exists() and args.build:
+        print(f"building {index_dir} from {' '.join(args.build)} ...", file=sys.stderr)
+        QA.build(args.build, index_dir=index_dir, show_progress=not args.quiet)
+    qa = QA.load(index_dir)
+    questions = load_questions(args.questions)
+    if args.calibrate:
+        if args.no_answers:
+            raise InputError("--calibrate needs answers: drop --no-answers")
+        check_calibration_set([q.answerable for q in questions])  # before the run, so a bad set fails fast
+    result = evaluate(qa, questions, k=args.k, answers=not args.no_answers, progress=not args.quiet and sys.stderr.isatty(), **dict(overrides))
+    if args.json:
+        print(json.dumps(json_safe(result.metrics), indent=2))
+    else:
+        print(result.table())
+    if args.compare:
+        baseline = EvalResult.load(args.compare)
+        print(f"\ncompared with {args.compare} (paired randomization test, 10,000 trials):")
+        for row in compare(result, baseline):
+            print(
+                f"  {row['metric']:<26} {row['current']:.4f} vs {row['baseline']:.4f}  "
+                f"diff {row['difference']:+.4f}  p={row['p_value']:.4f}  (n={row['questions']})"
+            )
+    if args.calibrate:
+        calibrate_index(qa, result, source=str(args.questions))
+    if args.out:
+        paths = result.save(args.out)
+        print(f"\nwrote {', '.join(str(p) for p in paths.values())}")
+    return 0
 
 
 COMMANDS = {

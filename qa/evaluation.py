@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from . import metrics as M
-from .calibration import check_calibration_set, fit_calibration
+from .calibration import fit_calibration
 from .composition import prose_words
 from .errors import InputError
 from .relevance import contains_answer, evidence_coverage, normalize_tokens, supports
@@ -243,7 +243,7 @@ class EvalResult:
                 for q in self.questions:
                     fh.write(json.dumps({"id": q["id"], "passages": self.passage_texts.get(q["id"], [])}, ensure_ascii=False) + "\n")
         tmp = paths["results"].with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(_json_safe(self.to_dict()), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(json_safe(self.to_dict()), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(tmp, paths["results"])
         with open(paths["run"], "w", encoding="utf-8") as fh:
             for q in self.questions:
@@ -263,13 +263,14 @@ def _format_metric(item: Any) -> tuple[str, str]:
     return str(item), ""
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as ``None`` (JSON has neither), recursively."""
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -447,7 +448,7 @@ def compare(current: EvalResult, baseline: EvalResult) -> list[dict[str, Any]]:
     return rows
 
 
-def _calibrate(qa: Any, result: EvalResult, *, source: str) -> None:
+def calibrate_index(qa: Any, result: EvalResult, *, source: str) -> None:
     """Refit the confidence model on this run's answers and store it in the index; the index is
     written only once the fit succeeded."""
     rows = [q for q in result.questions if "signals" in q]
@@ -550,7 +551,7 @@ def write_plots(result: EvalResult, out: Path) -> dict[str, Path]:
 
 def render_report(result: EvalResult, files: Mapping[str, str]) -> str:
     """A Markdown report: settings, metrics table, plots, and the misses."""
-    lines = ["# Evaluation report", "", "## Settings", "", "```json", json.dumps(_json_safe(result.settings), indent=1), "```", ""]
+    lines = ["# Evaluation report", "", "## Settings", "", "```json", json.dumps(json_safe(result.settings), indent=1), "```", ""]
     lines += ["## Metrics", "", "| metric | value | 95% CI |", "|---|---|---|"]
     for name, item in result.metrics.items():
         value, interval = _format_metric(item)
@@ -616,38 +617,3 @@ def _failure_tables(questions: Sequence[Mapping[str, Any]], limit: int = 25) -> 
         lines += [f"| {_cell(q['id'], 40)} | {_cell(q['question'])} | {_cell(q.get('lead'))} | {q.get('confidence', 0):.2f} |" for q in confident[:limit]]
         lines.append("")
     return lines
-
-
-def run_eval_command(args: Any, *, overrides: Mapping[str, Any]) -> int:
-    """The ``qa eval`` command (see :mod:`qa.cli`)."""
-    from .core import QA
-
-    index_dir = Path(args.index)
-    if not (index_dir / "manifest.json").exists() and args.build:
-        print(f"building {index_dir} from {' '.join(args.build)} ...", file=sys.stderr)
-        QA.build(args.build, index_dir=index_dir, show_progress=not args.quiet and sys.stderr.isatty())
-    qa = QA.load(index_dir)
-    questions = load_questions(args.questions)
-    if args.calibrate:
-        if args.no_answers:
-            raise InputError("--calibrate needs answers: drop --no-answers")
-        check_calibration_set([q.answerable for q in questions])  # before the run, so a bad set fails fast
-    result = evaluate(qa, questions, k=args.k, answers=not args.no_answers, progress=not args.quiet and sys.stderr.isatty(), **dict(overrides))
-    if args.json:
-        print(json.dumps(_json_safe(result.metrics), indent=2))
-    else:
-        print(result.table())
-    if args.compare:
-        baseline = EvalResult.load(args.compare)
-        print(f"\ncompared with {args.compare} (paired randomization test, 10,000 trials):")
-        for row in compare(result, baseline):
-            print(
-                f"  {row['metric']:<26} {row['current']:.4f} vs {row['baseline']:.4f}  "
-                f"diff {row['difference']:+.4f}  p={row['p_value']:.4f}  (n={row['questions']})"
-            )
-    if args.calibrate:
-        _calibrate(qa, result, source=str(args.questions))
-    if args.out:
-        paths = result.save(args.out)
-        print(f"\nwrote {', '.join(str(p) for p in paths.values())}")
-    return 0

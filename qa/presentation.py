@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from .types import Answer, Citation, Document, FileRecord
 
