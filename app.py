@@ -57,6 +57,9 @@ CSS = """
 .qa-passage { white-space: pre-wrap; margin: 6px 0; }
 .qa-doc-text { max-height: 420px; overflow-y: auto; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; }
 .qa-cited { background: var(--color-accent-soft); }
+.qa-page { position: relative; margin-bottom: 8px; border: 1px solid var(--border-color-primary); }
+.qa-page img { width: 100%; display: block; }
+.qa-page-mark { position: absolute; background: rgba(253, 230, 138, 0.45); outline: 2px solid #d97706; border-radius: 2px; }
 /* Highlights set their own text colour: "inherit" gave near-white text on light yellow in dark mode. */
 mark { background: #fde68a; color: #1c1917; padding: 0 2px; border-radius: 3px; }
 .dark mark { background: #854d0e; color: #fef9c3; }
@@ -420,7 +423,21 @@ class ChatApp:
             document = self.qa.document(citation.source)
         except (QAError, KeyError, TypeError, ValueError):
             return '<div class="qa-doc qa-empty">That document is no longer in the index.</div>'
-        return document_view_html(document, citation, name=self.display_name(citation.source))
+        return self._page_html(document, citation) + document_view_html(document, citation, name=self.display_name(citation.source))
+
+    def _page_html(self, document: Any, citation: Any) -> str:
+        """A cited PDF page as an image with the quoted sentence boxed ("" when it cannot be drawn:
+        not a PDF, the file gone, or the ocr extra missing)."""
+        from qa import page_view
+        from qa.presentation import page_image_html
+
+        if document.kind != "pdf" or not citation.page or not page_view.available() or not Path(document.path).is_file():
+            return ""
+        try:
+            image = page_view.render_page(document.path, citation.page, citation.highlight)
+        except Exception:  # a PDF PDFium cannot render: the text view below still shows the passage
+            return ""
+        return page_image_html(image.png, image.boxes, label=f"page {citation.page} of {self.display_name(document.source)}")
 
     def documents(self) -> list[list]:
         """The Documents tab's rows: every file seen, with what became of it."""

@@ -169,6 +169,22 @@ def answer_as_text(answer: Answer, *, name: Callable[[str], str] = lambda source
     return "\n".join(lines)
 
 
+def page_image_html(png: bytes, boxes: Sequence[tuple[float, float, float, float]], *, label: str) -> str:
+    """A rendered page (PNG, inlined as a data URL) with boxes drawn over the quoted sentence;
+    box coordinates are fractions of the page, so they fit the image at any displayed size.
+
+    >>> page_image_html(b"png", [(0.1, 0.2, 0.5, 0.01)], label="page 2")[:60]
+    '<div class="qa-page"><img src="data:image/png;base64,cG5n" a'
+    """
+    import base64
+
+    marks = "".join(
+        f'<div class="qa-page-mark" style="left:{100 * x:.2f}%;top:{100 * y:.2f}%;width:{100 * w:.2f}%;height:{100 * h:.2f}%"></div>'
+        for x, y, w, h in boxes
+    )
+    return f'<div class="qa-page"><img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{_escape(label)}">{marks}</div>'
+
+
 WITHHELD_PREFIX = "No answer shown:"
 
 

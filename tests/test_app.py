@@ -479,6 +479,46 @@ def test_browser_theme_switch_is_remembered_and_narrow_screens_do_not_scroll_sid
 
 
 @pytest.mark.browser
+def test_browser_a_pdf_citation_shows_its_page_with_the_sentence_boxed(server, browser, tmp_path):
+    from tests.helpers import table_pdf_bytes
+
+    report = write(
+        tmp_path / "fleet report.pdf",
+        table_pdf_bytes(
+            "The research fleet of the institute is listed below for the coming survey season.",
+            [["Vessel", "Length"], ["Aurora", "92 m"]],
+            "The icebreaker Polarstjerna winters in the harbour of Tromsø every year.",
+            pages_before=("Cover page of the fleet report.",),
+        ),
+    )
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"])
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(report))
+    page.locator("#add-button").click()
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('added 1')", timeout=60_000)
+    page.get_by_role("tab", name="Chat").click()
+    _ask(page, "Where does the icebreaker Polarstjerna spend the winter?")
+    page.wait_for_function("document.querySelector('#sources-panel').innerText.includes('Polarstjerna')", timeout=60_000)
+    page.locator("#open-citation input").click()
+    page.get_by_role("option", name="fleet_report.pdf").first.click()
+    image = page.locator("#document-view .qa-page img")
+    image.wait_for(timeout=30_000)
+    assert image.get_attribute("alt") == "page 2 of uploads/fleet_report.pdf"
+    assert page.evaluate("document.querySelector('#document-view .qa-page img').naturalWidth") > 500
+    box = page.evaluate(
+        """() => {
+            const img = document.querySelector('#document-view .qa-page img').getBoundingClientRect();
+            const mark = document.querySelector('#document-view .qa-page-mark').getBoundingClientRect();
+            return [(mark.top - img.top) / img.height, mark.width / img.width];
+        }"""
+    )
+    assert 0.05 < box[0] < 0.5 and box[1] > 0.3, f"the box sits on the sentence's line near the page top: {box}"
+    assert "Polarstjerna winters" in page.locator("#document-view mark").inner_text()
+    page.close()
+
+
+@pytest.mark.browser
 def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     hostile = tmp_path / "hostile.md"
     hostile.write_text(HOSTILE_MD, encoding="utf-8")
