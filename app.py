@@ -425,6 +425,32 @@ class ChatApp:
             return '<div class="qa-doc qa-empty">That document is no longer in the index.</div>'
         return self._page_html(document, citation) + document_view_html(document, citation, name=self.display_name(citation.source))
 
+    def document_excerpt(self, source: str, start: Any = 0, end: Any = 0, context_chars: Any = 2000) -> dict:
+        """Characters ``start``..``end`` of an indexed document (a citation's offsets) with up to
+        ``context_chars`` on each side: ``{"source", "title", "text", "text_start", "start", "end"}``
+        where ``text`` begins at document offset ``text_start``. ``source`` is the name clients see."""
+        from qa import InputError
+
+        if not isinstance(source, str) or source not in self._names():
+            raise InputError(f"no indexed document {source!r}; use a source as /ask, /search or /documents give it")
+        start, end, context_chars = (whole_number(v) for v in (start, end, context_chars))
+        for name, value in (("start", start), ("end", end), ("context_chars", context_chars)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InputError(f"{name} must be a whole number >= 0, got {value!r}")
+        document = self.qa.document(self._names()[source])
+        if not start <= end <= len(document.text):
+            raise InputError(f"start and end must satisfy 0 <= start <= end <= {len(document.text)}, got {start} and {end}")
+        context_chars = min(context_chars, 50_000)
+        text_start, text_end = max(0, start - context_chars), min(len(document.text), end + context_chars)
+        return {
+            "source": source,
+            "title": document.title,
+            "text": document.text[text_start:text_end],
+            "text_start": text_start,
+            "start": start,
+            "end": end,
+        }
+
     def _page_html(self, document: Any, citation: Any) -> str:
         """A cited PDF page as an image with the quoted sentence boxed ("" when it cannot be drawn:
         not a PDF, the file gone, or the ocr extra missing)."""
@@ -863,7 +889,13 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
         gr.api(ask, api_name="ask")
         gr.api(search, api_name="search")
         gr.api(documents, api_name="documents")
+        def document(source: str, start: int = 0, end: int = 0, context_chars: int = 2000) -> dict:
+            """A cited stretch of a document with the text around it (a citation's source, start, end)."""
+            with _user_errors():
+                return app.document_excerpt(source, start, end, context_chars)
+
         gr.api(files, api_name="files")
+        gr.api(document, api_name="document")
     return demo
 
 

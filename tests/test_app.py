@@ -244,6 +244,13 @@ def test_gradio_client_endpoints(server, tmp_path):
     assert answer["citations"][0]["source"] == "uploads/zebra_notes.md"
     assert not any(h["passage"]["source"].startswith("/") for h in answer["hits"])
     assert not any(h["passage"]["source"].startswith("/") for h in client.predict(question="zebra", k=3, api_name="/search"))
+    # A citation opens in its document through the API too.
+    cited = answer["citations"][0]
+    excerpt = client.predict(source=cited["source"], start=cited["start"], end=cited["end"], context_chars=50, api_name="/document")
+    offset = cited["start"] - excerpt["text_start"]
+    assert excerpt["text"][offset : offset + len(cited["text"])] == cited["text"] and excerpt["title"] == "Zebras"
+    with pytest.raises(AppError, match="no indexed document '/etc/passwd'"):
+        client.predict(source="/etc/passwd", api_name="/document")
     # Finding 5: Gradio's temporary copy of the upload is deleted once the file is stored.
     from gradio.utils import get_upload_folder
 
