@@ -40,7 +40,7 @@ def _peak_rss_mb() -> float:
 
 
 def child_plain(pages: int) -> dict:
-    from qa.core import split_documents
+    from qa.indexing import split_documents
     from qa.loaders import load_documents
     from qa.store import IndexSettings
 

@@ -17,18 +17,25 @@ from embeddings import DEFAULT_MODEL, Embedder, load_embedder, resolve_precision
 
 from .answering import SIGNAL_DEPTH, AnswerSettings, answer_question
 from .calibration import DEFAULT_CALIBRATION, Calibration
-from .chunking import ChunkingSettings, chunk_document
-from .dense import DENSE_KINDS, DenseIndex, resolve_kind
+from .chunking import ChunkingSettings
+from .dense import DENSE_KINDS
 from .errors import IndexFormatError, InputError
-from .lexical import BM25_B, BM25_K1, LexicalIndex
+from .indexing import (
+    EmbeddingPlan,
+    StageClock,
+    assemble,
+    plan_update,
+    reusable_vectors,
+    split_documents,
+    updated_ledger,
+)
+from .lexical import BM25_B, BM25_K1
 from .loaders import DEFAULT_MAX_FILE_MB, LoadResult, SkippedFile, load_documents, source_name
 from .progress import ProgressCallback, StageTracker, console_progress
-from .retrieval import SearchSettings, distinct_passages, passage_index_text, query_terms, retrieve
-from .sentences import RowVectors, SentenceTable, passage_sentence_spans, sentence_embed_text
+from .retrieval import SearchSettings, distinct_passages, query_terms, retrieve
 from .store import IndexContents, IndexSettings, PassageTable, empty_contents, load_index, read_manifest, save_index, write_lock
-from .text import content_terms
 from .threads import single_blas_thread
-from .types import Answer, Document, FileRecord, Hit, Passage, content_hash
+from .types import Answer, Document, FileRecord, Hit, Passage
 
 MAX_QUESTION_CHARS = 2000  # longer input is cut: no real question is longer, and it bounds work
 
@@ -555,98 +562,36 @@ class QA:
             if int(read_manifest(self.index_dir).get("generation", 0)) != self._contents.generation:
                 self._contents = load_index(self.index_dir)
         old = self._contents
-        report = IndexReport(skipped=list(skipped))
-        incoming: dict[str, Document] = {}
-        for doc in documents:
-            incoming[doc.source] = doc  # a later duplicate of the same source wins
-        for source, doc in incoming.items():
-            existing = old.documents.get(source)
-            if existing is None:
-                report.added.append(source)
-            elif existing.id != doc.id:
-                report.updated.append(source)
-            else:
-                report.unchanged.append(source)
-        report.removed = sorted(s for s in removed if s in old.documents and s not in incoming)
-        drop = set(report.updated) | set(report.removed)
-        new_docs = [incoming[s] for s in report.added + report.updated]
-
-        keep_rows = [i for i, p in enumerate(old.passages) if p.source not in drop]
-        documents_out = {s: d for s, d in old.documents.items() if s not in drop}
-        for doc in new_docs:
-            documents_out[doc.source] = doc
-
-        settings = old.settings
-        clock = _StageClock()
-        split = split_documents(new_docs, settings)
+        plan = plan_update(old, documents, removed)
+        report = IndexReport(
+            added=plan.added, updated=plan.updated, unchanged=plan.unchanged, removed=plan.removed, skipped=list(skipped)
+        )
+        clock = StageClock()
+        split = split_documents(plan.new_documents, old.settings)
         clock.lap("chunk_s")
-        new_passages, new_texts, new_keys = split.passages, split.texts, split.keys
-
-        old_vectors = old.dense.vectors() if len(old.dense) else np.zeros((0, settings.dim), dtype=np.float32)
-        sources = [old] + ([vector_source] if vector_source is not None else [])
-        passage_vectors = _reuse_vectors(
-            new_texts,
-            new_keys,
-            [(c.embed_keys, old_vectors if c is old else c.dense.vectors()) for c in sources if len(c.dense)],
-        )
-        report.embedded = len(set(new_keys) - set(passage_vectors.reused))
-        report.reused = sum(1 for key in new_keys if key in passage_vectors.reused)
-
-        # One vector per sentence of each new passage (see qa.sentences); reused by text as well.
-        new_spans, sentence_texts, sentence_keys = split.sentence_spans, split.sentence_texts, split.sentence_keys
-        sentence_vectors = _reuse_vectors(
-            sentence_texts, sentence_keys, [_sentence_keys_and_vectors(c) for c in sources if len(c.sentences)]
-        )
+        old_vectors = old.dense.vectors() if len(old.dense) else np.zeros((0, old.settings.dim), dtype=np.float32)
+        known = [(old, old_vectors)] + ([(vector_source, vector_source.dense.vectors())] if vector_source is not None else [])
+        passage_vectors, sentence_vectors = reusable_vectors(split, known)
         clock.lap("reuse_s")  # finding vectors of unchanged text in the index
         self._compute_missing([passage_vectors, sentence_vectors], progress, clock)
-        new_sentences = SentenceTable.from_lists(
-            new_spans,
-            np.stack([sentence_vectors.vectors[k] for k in sentence_keys]) if sentence_keys else np.zeros((0, settings.dim)),
-            settings.dim,
-        )
-        report.sentences_embedded = len(set(sentence_keys) - set(sentence_vectors.reused))
-
-        passages = [old.passages[i] for i in keep_rows] + new_passages
-        embed_keys = [old.embed_keys[i] for i in keep_rows] + new_keys
-        ledger = _updated_ledger(old.files, files, drop_files, documents_out)
+        report.embedded = len(set(split.keys) - passage_vectors.reused)
+        report.reused = sum(1 for key in split.keys if key in passage_vectors.reused)
+        report.sentences_embedded = len(set(split.sentence_keys) - sentence_vectors.reused)
+        report.passages = len(plan.keep_rows) + len(split.passages)
+        ledger = updated_ledger(old.files, files, drop_files, plan.documents)
         if not report.changed and ledger == old.files and (self.index_dir is None or old.generation > 0):
-            report.passages = len(passages)
             report.timings = clock.laps
             return report
-        added_vectors = (
-            np.stack([passage_vectors.vectors[k] for k in new_keys]) if new_keys else np.zeros((0, settings.dim), dtype=np.float32)
-        )
-        kind = resolve_kind(settings.dense_index, len(passages))
-        if len(keep_rows) == len(old.passages) and old.dense.kind == kind and kind != "flat":
-            dense = old.dense.extended(added_vectors)  # nothing removed: extend the graph, no rebuild
-        else:
-            vectors = np.concatenate([old_vectors[keep_rows], added_vectors]).astype(np.float32, copy=False)
-            dense = DenseIndex.build(vectors, dim=settings.dim, kind=kind)
-        token_lists = [
-            content_terms(passage_index_text(p, context=settings.context)) for p in passages
-        ]
-        contents = IndexContents(
-            settings=settings,
-            documents=documents_out,
-            passages=passages,
-            embed_keys=embed_keys,
-            dense=dense,
-            lexical=LexicalIndex.build(token_lists, k1=settings.bm25_k1, b=settings.bm25_b),
-            sentences=SentenceTable.concat([old.sentences.select(keep_rows), new_sentences]),
-            retrieval=dict(old.retrieval),
-            generation=old.generation,
-            files=ledger,
-        )
+        contents = assemble(old, old_vectors, plan, split, passage_vectors, sentence_vectors, ledger)
         clock.lap("index_s")
         if self.index_dir is not None:
             save_index(self.index_dir, contents)
             clock.lap("save_s")
         report.timings = clock.laps
         self._contents = contents  # readers switch to the new index in one assignment
-        report.passages = len(passages)
         return report
 
-    def _compute_missing(self, plans: Sequence["_Embedded"], progress: ProgressCallback | None, clock: "_StageClock") -> None:
+    def _compute_missing(self, plans: Sequence[EmbeddingPlan], progress: ProgressCallback | None, clock: StageClock) -> None:
         """Embed the texts the ``plans`` (passages, then sentences) could not reuse, as one
         "embedding" stage of the progress, timing each plan."""
         total = sum(len(plan.missing) for plan in plans)
@@ -775,109 +720,6 @@ class QA:
         from .evaluation import evaluate
 
         return evaluate(self, questions, k=k, **kwargs)
-
-
-@dataclass(frozen=True)
-class SplitDocuments:
-    """Documents cut into what an index stores and embeds: passages with the exact text embedded
-    for each (``texts``, keyed by content hash), and the sentence units of each passage."""
-
-    passages: list[Passage]
-    texts: list[str]
-    keys: list[str]
-    sentence_spans: list[list[tuple[int, int]]]
-    sentence_texts: list[str]
-    sentence_keys: list[str]
-
-
-def split_documents(documents: Sequence[Document], settings: IndexSettings) -> SplitDocuments:
-    """Chunk ``documents`` and derive every text to embed, as an index with ``settings`` does.
-
-    The one definition shared by local indexing and Ray workers (qa.distributed), so both embed
-    exactly the same texts.
-    """
-    passages = [p for doc in documents for p in chunk_document(doc, settings.chunking)]
-    texts = [passage_index_text(p, context=settings.context) for p in passages]
-    spans = [passage_sentence_spans(p.text, settings.chunking.sentence_min_words, code_units=settings.chunking.code_units) for p in passages]
-    sentence_texts = [sentence_embed_text(p.text[a:b]) for p, group in zip(passages, spans) for a, b in group]
-    return SplitDocuments(
-        passages=passages,
-        texts=texts,
-        keys=[content_hash(t) for t in texts],
-        sentence_spans=spans,
-        sentence_texts=sentence_texts,
-        sentence_keys=[content_hash(t) for t in sentence_texts],
-    )
-
-
-def texts_to_embed(documents: Sequence[Document], settings: IndexSettings) -> list[str]:
-    """Every distinct text an index with ``settings`` embeds for ``documents`` (passages, then
-    sentences), each once."""
-    split = split_documents(documents, settings)
-    return list(dict.fromkeys(split.texts + split.sentence_texts))
-
-
-def _updated_ledger(
-    old: dict[str, FileRecord], read: Sequence[FileRecord], dropped: set[str] | frozenset[str], documents: dict[str, Document]
-) -> dict[str, FileRecord]:
-    """The file records after an update: the files read now replace their records, deleted files
-    are forgotten, and so is an indexed file none of whose documents is left (removed with
-    :meth:`QA.remove`: adding it again must read it)."""
-    ledger = {path: record for path, record in old.items() if path not in dropped}
-    for record in read:
-        ledger[record.path] = record
-    return {
-        path: record
-        for path, record in ledger.items()
-        if not record.indexed or any(source in documents for source in record.sources)
-    }
-
-
-class _StageClock:
-    """Seconds spent in each stage of an update, in order (``IndexReport.timings``)."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round(self.laps.get(name, 0.0) + now - self._last, 2)
-        self._last = now
-
-
-@dataclass
-class _Embedded:
-    vectors: dict[str, np.ndarray]  # by content key: reused ones now, computed ones added later
-    reused: set[str]
-    missing: dict[str, str]  # key -> text still to embed (each distinct text once)
-
-
-def _reuse_vectors(texts: list[str], keys: list[str], known: list[tuple[Sequence[str], Any]]) -> _Embedded:
-    """Vectors for ``texts`` by key, taken from ``known`` (keys, vectors) pairs when the same text
-    was embedded before; the rest is listed in ``missing``. Only the rows reused are read (the
-    known vectors may be a memory map, or sentence codes decoded row by row)."""
-    wanted = set(keys)
-    vectors: dict[str, np.ndarray] = {}
-    for known_keys, known_vectors in known:
-        for row, key in enumerate(known_keys):
-            if key in wanted and key not in vectors:
-                vectors[key] = np.asarray(known_vectors[row], dtype=np.float32)
-    missing: dict[str, str] = {}
-    for key, text in zip(keys, texts):
-        if key not in vectors:
-            missing.setdefault(key, text)
-    return _Embedded(vectors=vectors, reused=set(vectors), missing=missing)
-
-
-def _sentence_keys_and_vectors(contents: IndexContents) -> tuple[list[str], RowVectors]:
-    """Content keys of every stored sentence vector (recomputed from the text: not stored)."""
-    keys = []
-    table = contents.sentences
-    for row, passage in enumerate(contents.passages):
-        for a, b in table.spans_of(row):
-            keys.append(content_hash(sentence_embed_text(passage.text[a:b])))
-    return keys, table.vectors
 
 
 def check_loaded(loaded: LoadResult, paths: Sequence[str]) -> None:

@@ -6,7 +6,7 @@ The pipeline (Ray Data):
 
 1. the driver lists the files (cheap) and hands them out in blocks;
 2. **tasks** read and parse each file and cut its documents into passages and sentences, exactly
-   as the local path does (:func:`qa.core.texts_to_embed`), emitting the documents and the texts
+   as the local path does (:func:`qa.indexing.texts_to_embed`), emitting the documents and the texts
    to embed;
 3. an **actor pool** (one model per actor, loaded once) embeds those texts in batches through the
    embedder's fast path; the vectors are written as Parquet shards next to the index;
@@ -58,7 +58,7 @@ def _ray():
 
 def _load_and_split(batch: dict[str, np.ndarray], *, settings: dict[str, Any], max_file_mb: float) -> dict[str, list]:
     """Ray task: parse files, emit one row per file with its documents and the texts to embed."""
-    from .core import texts_to_embed
+    from .indexing import texts_to_embed
     from .store import IndexSettings
 
     index_settings = IndexSettings.from_manifest(settings)

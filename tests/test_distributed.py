@@ -102,7 +102,7 @@ def test_ray_build_matches_the_local_build(tmp_path):
 
 def test_texts_to_embed_are_exactly_what_an_index_embeds(tmp_path, hashing_embedder):
     from qa import QA
-    from qa.core import texts_to_embed
+    from qa.indexing import texts_to_embed
     from qa.loaders import load_documents
     from qa.types import content_hash
 

@@ -1,6 +1,5 @@
 """End to end with the real bundled model on the seed article (the sample corpus)."""
 
-import pytest
 
 from qa import QA
 from qa.relevance import supports
