@@ -221,7 +221,7 @@ class QA:
         loaded = load_documents(paths, max_file_mb=max_file_mb, progress=progress)  # before the model loads: fail fast
         read_seconds = time.perf_counter() - started
         check_loaded(loaded, paths)
-        qa = cls._build_loaded(
+        qa = cls.build_loaded(
             loaded,
             index_dir=index_dir,
             model=model,
@@ -241,16 +241,22 @@ class QA:
         return qa
 
     @classmethod
-    def _build_loaded(
+    def build_loaded(
         cls,
         loaded: LoadResult,
         *,
-        index_dir: str | os.PathLike[str] | None,
-        rebuild: bool,
-        progress: ProgressCallback | None,
+        index_dir: str | os.PathLike[str] | None = None,
+        rebuild: bool = False,
+        progress: ProgressCallback | None = None,
         **create: Any,
     ) -> "QA":
-        """:meth:`build` from documents already loaded (by this process or by Ray workers)."""
+        """:meth:`build` from documents already loaded — by :func:`qa.loaders.load_documents`,
+        by Ray workers (:mod:`qa.distributed`), or by a loader of your own; ``create`` takes the
+        index settings :meth:`create` takes.
+
+        >>> from qa.loaders import load_documents                       # doctest: +SKIP
+        >>> qa = QA.build_loaded(load_documents(["docs/"]), index_dir="idx")   # doctest: +SKIP
+        """
         previous: IndexContents | None = None
         if index_dir is not None and (Path(index_dir) / "manifest.json").exists():
             if not rebuild:

@@ -261,7 +261,7 @@ def build_with_ray(
         loaded = LoadResult(documents=documents, skipped=skipped)
         check_loaded(loaded, paths)
         embedder = PrecomputedEmbedder(empty.embedder, vectors)
-        qa = QA._build_loaded(
+        qa = QA.build_loaded(
             loaded, index_dir=index_dir, rebuild=rebuild, progress=console_progress() if show_progress else None, **{**settings, "embedder": embedder}
         )
     finally:
