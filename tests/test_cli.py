@@ -94,3 +94,28 @@ def test_removing_the_last_document_needs_allow_empty(tmp_path, capsys, hashing_
     assert code == 2 and "whole folder tree" in err
     code, out, _ = run(capsys, "remove", doc, "--index", index, "--allow-empty")
     assert code == 0 and "0 passages left" in out
+
+
+def test_sync_reports_each_change_and_info_lists_every_file_with_its_state(tmp_path, capsys, hashing_embedder):
+    from qa import QA
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nAlpha is the first letter.\n", encoding="utf-8")
+    (docs / "b.md").write_text("# B\n\nBeta is the second letter.\n", encoding="utf-8")
+    (docs / "c.xyz").write_text("not a document", encoding="utf-8")
+    index = tmp_path / "idx"
+    QA.build([docs], index_dir=index, embedder=hashing_embedder)  # the manifest names the hashing embedder
+    (docs / "b.md").unlink()
+    (docs / "d.md").write_text("# D\n\nDelta is the fourth letter.\n", encoding="utf-8")
+    code, out, _ = run(capsys, "sync", docs, "--index", index, "--quiet")
+    assert code == 0
+    lines = out.splitlines()
+    assert any(line.startswith("added") and line.endswith("d.md") for line in lines)
+    assert any(line.startswith("removed") and line.endswith("b.md") for line in lines)
+    assert "(2 files unchanged, not read)" in lines[-1]
+    code, out, _ = run(capsys, "info", "--index", index, "--documents")
+    assert "files      2 of 3 files indexed (1 skipped)" in out
+    assert any(line.strip().endswith("c.xyz  skipped: unsupported file type '.xyz' (supported: .csv, .docx, .eml, .epub, .htm, .html, .jsonl, .markdown, .md, .pdf, .pptx, .text, .tsv, .txt, .xhtml, .xlsx)") for line in out.splitlines())
+    code, _, err = run(capsys, "sync", tmp_path / "unmounted", "--index", index)
+    assert code == 2 and "unmounted drive" in err
