@@ -585,7 +585,13 @@ class QA:
         report.sentences_embedded = len(set(split.sentence_keys) - sentence_vectors.reused)
         report.passages = len(plan.keep_rows) + len(split.passages)
         ledger = updated_ledger(old.files, files, drop_files, plan.documents)
-        if not report.changed and ledger == old.files and (self.index_dir is None or old.generation > 0):
+        if not report.changed and (self.index_dir is None or old.generation > 0):
+            if ledger != old.files:  # only file records changed (a touched file): nothing to re-index
+                contents = replace(old, files=ledger)
+                if self.index_dir is not None:
+                    save_index(self.index_dir, contents, records_only=True)
+                    clock.lap("save_s")
+                self._contents = contents
             report.timings = clock.laps
             return report
         contents = assemble(old, old_vectors, plan, split, passage_vectors, sentence_vectors, ledger)

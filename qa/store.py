@@ -445,8 +445,12 @@ def _generation_name(generation: int) -> str:
     return f"{GENERATION_PREFIX}{generation:06d}"
 
 
-def save_index(index_dir: str | os.PathLike[str], contents: IndexContents) -> dict[str, Any]:
+def save_index(index_dir: str | os.PathLike[str], contents: IndexContents, *, records_only: bool = False) -> dict[str, Any]:
     """Write ``contents`` as the new current generation of ``index_dir``; returns the manifest.
+
+    With ``records_only`` (only the file records changed, e.g. a file was touched), the new
+    generation hard-links every other file of the current one instead of writing it again: a
+    sync after a touch costs the size of ``files.jsonl``, not of the index.
 
     The caller must hold :func:`write_lock`. Old generations are removed once the new manifest
     is in place.
@@ -463,22 +467,44 @@ def save_index(index_dir: str | os.PathLike[str], contents: IndexContents) -> di
         shutil.rmtree(tmp_dir)
     tmp_dir.mkdir()
 
-    _write_jsonl(tmp_dir / "documents.jsonl", (doc.to_dict() for doc in contents.documents.values()))
-    _write_jsonl(tmp_dir / "files.jsonl", (record.to_dict() for record in contents.files.values()))
-    _write_jsonl(
-        tmp_dir / "passages.jsonl",
-        (_passage_row(p, key) for p, key in zip(contents.passages, contents.embed_keys)),
-    )
-    contents.dense.save(tmp_dir / "dense.faiss")
-    table = contents.sentences
-    for name, array in zip(SENTENCE_FILES, (table.indptr, table.spans, table.codes, table.scales)):
-        np.save(tmp_dir / name, np.ascontiguousarray(array), allow_pickle=False)
-    contents.lexical.save(tmp_dir / "bm25")
-
+    current: dict[str, Any] | None = None
+    if records_only:
+        with contextlib.suppress(IndexNotFoundError, IndexFormatError):
+            current = read_manifest(directory)
+        if current is not None and current.get("format_version") != FORMAT_VERSION:
+            current = None  # an older format is written whole, in the current one
     files: dict[str, Any] = {}
-    for path in sorted(p for p in tmp_dir.rglob("*") if p.is_file()):
+    if current is not None:
+        source_dir = directory / str(current["data_dir"])
+        for name, info in current["files"].items():
+            if name == "files.jsonl":
+                continue
+            target = tmp_dir / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source_dir / name, target)
+            except OSError:  # a file system without hard links
+                shutil.copy2(source_dir / name, target)
+            files[name] = info
+        _write_jsonl(tmp_dir / "files.jsonl", (record.to_dict() for record in contents.files.values()))
+        written = [tmp_dir / "files.jsonl"]
+    else:
+        _write_jsonl(tmp_dir / "documents.jsonl", (doc.to_dict() for doc in contents.documents.values()))
+        _write_jsonl(tmp_dir / "files.jsonl", (record.to_dict() for record in contents.files.values()))
+        _write_jsonl(
+            tmp_dir / "passages.jsonl",
+            (_passage_row(p, key) for p, key in zip(contents.passages, contents.embed_keys)),
+        )
+        contents.dense.save(tmp_dir / "dense.faiss")
+        table = contents.sentences
+        for name, array in zip(SENTENCE_FILES, (table.indptr, table.spans, table.codes, table.scales)):
+            np.save(tmp_dir / name, np.ascontiguousarray(array), allow_pickle=False)
+        contents.lexical.save(tmp_dir / "bm25")
+        written = sorted(p for p in tmp_dir.rglob("*") if p.is_file())
+    for path in written:
         _fsync_path(path)
         files[path.relative_to(tmp_dir).as_posix()] = {"bytes": path.stat().st_size, "blake2b": _checksum(path)}
+    files = dict(sorted(files.items()))
     for sub in [tmp_dir / "bm25", tmp_dir]:
         if sub.is_dir():
             _fsync_path(sub)

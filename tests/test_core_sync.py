@@ -117,3 +117,24 @@ def test_an_index_inside_the_folder_it_indexes_is_not_indexed(folder, hashing_em
     qa = QA.build([folder], index_dir=folder / "index", embedder=hashing_embedder)
     report = qa.sync([folder])
     assert not report.added and not any("index" in os.path.relpath(p, folder) for p in qa._contents.files)
+
+
+def test_a_touched_file_is_recorded_without_writing_the_index_again(qa, folder):
+    import json
+    import time as clock
+
+    manifest_before = json.loads((qa.index_dir / "manifest.json").read_text(encoding="utf-8"))
+    path = folder / "cats.txt"
+    later = clock.time() + 60
+    os.utime(path, (later, later))
+    report = qa.sync([folder])
+    assert not report.changed and report.files_read == 1 and report.embedded == 0
+    manifest = json.loads((qa.index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["generation"] == manifest_before["generation"] + 1
+    unchanged = {k: v for k, v in manifest["files"].items() if k != "files.jsonl"}
+    assert unchanged == {k: v for k, v in manifest_before["files"].items() if k != "files.jsonl"}
+    assert manifest["files"]["files.jsonl"] != manifest_before["files"]["files.jsonl"]
+    reloaded = QA.load(qa.index_dir, embedder=qa.embedder, verify="full")  # every checksum still holds
+    assert reloaded._contents.files[source_name(path)].mtime_ns == path.stat().st_mtime_ns
+    assert [h.passage.id for h in reloaded.search("clowder of cats", k=3)] == [h.passage.id for h in qa.search("clowder of cats", k=3)]
+    assert qa.sync([folder]).files_read == 0, "the touch is remembered: the next sync reads nothing"
