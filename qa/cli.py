@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
             """\
             examples:
               qa index docs/ --index my-index
+              qa sync docs/ --index my-index --watch
               qa ask "How do I configure logging?" --index my-index
               qa eval questions.jsonl --index my-index --out report/
             """
