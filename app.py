@@ -431,13 +431,14 @@ class ChatApp:
         where ``text`` begins at document offset ``text_start``. ``source`` is the name clients see."""
         from qa import InputError
 
-        if not isinstance(source, str) or source not in self._names():
+        names = self._names()
+        if not isinstance(source, str) or source not in names:
             raise InputError(f"no indexed document {source!r}; use a source as /ask, /search or /documents give it")
         start, end, context_chars = (whole_number(v) for v in (start, end, context_chars))
         for name, value in (("start", start), ("end", end), ("context_chars", context_chars)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InputError(f"{name} must be a whole number >= 0, got {value!r}")
-        document = self.qa.document(self._names()[source])
+        document = self.qa.document(names[source])
         if not start <= end <= len(document.text):
             raise InputError(f"start and end must satisfy 0 <= start <= end <= {len(document.text)}, got {start} and {end}")
         context_chars = min(context_chars, 50_000)
@@ -554,25 +555,40 @@ class ChatApp:
             f"inside the document folders ({inert_text(places)})."
         )
 
+    def _removal_target(self, source: Any) -> tuple[str | Path | None, str]:
+        """What a removal of ``source`` (a name as listed, or a folder as shown) acts on: an
+        indexed source (``str``) or a folder inside the app's roots (``Path``); or ``None`` and the
+        message saying why nothing can be removed."""
+        from qa.presentation import inert_text
+
+        if self.read_only:
+            return None, READ_ONLY_REFUSAL
+        if source is None or isinstance(source, str) and not source.strip():
+            return None, "Choose a document to remove."
+        if not isinstance(source, str):
+            return None, f"{ERROR_PREFIX} the document to remove must be given by its name as listed, got {inert_text(repr(source))}"
+        names = self._names()
+        if source in names or source in names.values():
+            return names.get(source, source), ""
+        folder = self._removable_folder(source)
+        if folder is None:
+            return None, self._not_removable(source)
+        return folder, ""
+
     def removal_question(self, source: str | None) -> str:
         """What a removal of ``source`` would take away, as a question to confirm ("Remove
         **uploads/notes.md** and its 12 passages from the index?"), or why it cannot be done."""
         from qa.presentation import inert_text
 
-        if self.read_only:
-            return READ_ONLY_REFUSAL
-        if source is None or not isinstance(source, str) or not source.strip():
-            return "Choose a document to remove."
-        names = self._names()
-        if source in names or source in names.values():
-            targets = [names.get(source, source)]
-        else:
-            folder = self._removable_folder(source)
-            if folder is None:
-                return self._not_removable(source)
-            targets = [d.source for d in self.qa.documents if Path(d.path).resolve().is_relative_to(folder)]
+        target, refusal = self._removal_target(source)
+        if target is None:
+            return refusal
+        if isinstance(target, Path):
+            targets = [d.source for d in self.qa.documents if Path(d.path).resolve().is_relative_to(target)]
             if not targets:
                 return f"{ERROR_PREFIX} no indexed document lies in {inert_text(source)}."
+        else:
+            targets = [target]
         counts = self.qa.passage_counts()
         passages = sum(counts.get(t, 0) for t in targets)
         what = f"**{inert_text(source)}**" + (f" ({len(targets)} documents)" if len(targets) > 1 else "")
@@ -585,27 +601,16 @@ class ChatApp:
         from qa import QAError
         from qa.presentation import inert_text
 
-        if self.read_only:
-            return READ_ONLY_REFUSAL
-        if source is None or isinstance(source, str) and not source.strip():
-            return "Choose a document to remove."
-        if not isinstance(source, str):
-            return f"⚠️ the document to remove must be given by its name as listed, got {inert_text(repr(source))}"
-        names = self._names()
-        if source in names or source in names.values():
-            target = names.get(source, source)
-        else:
-            folder = self._removable_folder(source)
-            if folder is None:
-                return self._not_removable(source)
-            target = str(folder)
+        target, refusal = self._removal_target(source)
+        if target is None:
+            return refusal
         try:
-            report = self.qa.remove(target)
+            report = self.qa.remove(str(target))
         except QAError as exc:
             message = str(exc)
             if "leave the index empty" in message:
                 message = "that would remove every document and leave nothing to answer from; add another document first"
-            return f"⚠️ {inert_text(message)}"
+            return f"{ERROR_PREFIX} {inert_text(message)}"
         self._delete_removed_uploads(report.removed)
         return f"Removed {inert_text(', '.join(os.path.basename(s) for s in report.removed))}; {report.passages} passages left."
 
