@@ -310,6 +310,15 @@ def browser():
         instance.close()
 
 
+def _upload(page, path):
+    """Add ``path`` in the Documents tab and wait until it is indexed and Add is usable again."""
+    page.get_by_role("tab", name="Documents").click()
+    page.locator("#upload input[type=file]").set_input_files(str(path))
+    page.locator("#add-button").click()
+    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('added 1')", timeout=60_000)
+    page.wait_for_function("!document.querySelector('#add-button').disabled", timeout=30_000)
+
+
 def _ask(page, question):
     box = page.locator("#question textarea")
     box.fill(question)
@@ -379,10 +388,7 @@ def test_browser_removal_is_confirmed_naming_the_file_and_its_passages(server, b
     page.goto(server["url"])
     page.get_by_role("tab", name="Documents").click()
     assert page.locator("#remove-choice input").input_value() == "", "nothing is chosen for removal before the user chooses"
-    page.locator("#upload input[type=file]").set_input_files(str(note))
-    page.locator("#add-button").click()
-    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('added 1')", timeout=60_000)
-    page.wait_for_function("!document.querySelector('#add-button').disabled", timeout=30_000)
+    _upload(page, note)
     page.locator("#remove-choice input").fill("uploads/heron_notes.md")
     page.locator("#remove-button").click()
     page.locator("#remove-question").wait_for(state="visible", timeout=10_000)
@@ -427,10 +433,7 @@ def test_browser_a_citation_opens_its_document_at_the_highlight(server, browser,
     note = write(tmp_path / "almanac.txt", f"Almanac\n\n{filler}\n\nThe lighthouse of Kavala was first lit on 4 May 1864.\n\n{filler}")
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server["url"])
-    page.get_by_role("tab", name="Documents").click()
-    page.locator("#upload input[type=file]").set_input_files(str(note))
-    page.locator("#add-button").click()
-    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('added 1')", timeout=60_000)
+    _upload(page, note)
     page.get_by_role("tab", name="Chat").click()
     _ask(page, "When was the lighthouse of Kavala first lit?")
     page.wait_for_function("document.querySelector('#sources-panel').innerText.includes('1864')", timeout=60_000)
@@ -500,10 +503,7 @@ def test_browser_a_pdf_citation_shows_its_page_with_the_sentence_boxed(server, b
     )
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server["url"])
-    page.get_by_role("tab", name="Documents").click()
-    page.locator("#upload input[type=file]").set_input_files(str(report))
-    page.locator("#add-button").click()
-    page.wait_for_function("document.querySelector('#upload-status').innerText.includes('added 1')", timeout=60_000)
+    _upload(page, report)
     page.get_by_role("tab", name="Chat").click()
     _ask(page, "Where does the icebreaker Polarstjerna spend the winter?")
     page.wait_for_function("document.querySelector('#sources-panel').innerText.includes('Polarstjerna')", timeout=60_000)
@@ -535,10 +535,7 @@ def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.goto(server["url"])
-    page.get_by_role("tab", name="Documents").click()
-    page.locator("#upload input[type=file]").set_input_files(str(hostile))
-    page.locator("#add-button").click()
-    page.wait_for_function("document.querySelector('#upload-status') && document.querySelector('#upload-status').innerText.includes('added 1')", timeout=60_000)
+    _upload(page, hostile)
     page.get_by_role("tab", name="Chat").click()
     _ask(page, "What is the secret launch code of the zebra project?")
     page.wait_for_function("document.querySelector('#sources-panel') && document.querySelector('#sources-panel').innerText.includes('48151623')", timeout=60_000)
