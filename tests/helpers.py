@@ -226,3 +226,21 @@ def table_pdf_bytes(before: str, rows: list[list[str]], after: str, *, pages_bef
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4).build(story)
     return buffer.getvalue()
+
+
+def eml_bytes(body: str, *, subject: str, to: str, html: str | None = None, attachment: str | None = None) -> bytes:
+    """A real RFC 5322 message (the standard library's EmailMessage) from Ana Ruiz, dated
+    1 Dec 2026, with an optional HTML alternative and a small PDF attachment named ``attachment``."""
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = "Ana Ruiz <ana@example.org>"
+    message["To"] = to
+    message["Date"] = "Tue, 01 Dec 2026 10:00:00 +0000"
+    message.set_content(body)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+    if attachment is not None:
+        message.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename=attachment)
+    return message.as_bytes()

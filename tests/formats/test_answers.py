@@ -1,13 +1,11 @@
 """Each format answers a question whose evidence sits in a heading-scoped paragraph and one whose
 evidence sits in a table row, with the evidence cited (real model, real files)."""
 
-from email.message import EmailMessage
-
 import pytest
 
 from qa import QA
 from qa.presentation import location_label
-from tests.helpers import docx_bytes, epub_bytes, pptx_bytes, scanned_pdf_bytes, table_pdf_bytes, write, xlsx_bytes
+from tests.helpers import docx_bytes, eml_bytes, epub_bytes, pptx_bytes, scanned_pdf_bytes, table_pdf_bytes, write, xlsx_bytes
 
 QUESTIONS = [
     # (file, question, evidence)
@@ -78,13 +76,14 @@ def _write_corpus(folder):
             title="The Lighthouse",
         ),
     )
-    message = EmailMessage()
-    message["Subject"] = "Bridge budget approved"
-    message["From"] = "Ana Ruiz <ana@example.org>"
-    message["To"] = "council@example.org"
-    message["Date"] = "Tue, 01 Dec 2026 10:00:00 +0000"
-    message.set_content("Hello council,\n\nI approved the bridge budget this morning.\n\nThe schedule:\n\nParking garage: autumn 2027\n")
-    write(folder / "approval.eml", message.as_bytes())
+    write(
+        folder / "approval.eml",
+        eml_bytes(
+            "Hello council,\n\nI approved the bridge budget this morning.\n\nThe schedule:\n\nParking garage: autumn 2027\n",
+            subject="Bridge budget approved",
+            to="council@example.org",
+        ),
+    )
     write(folder / "harbour.pdf", scanned_pdf_bytes(pages_before=("Harbour notices for the summer season.",)))
     write(
         folder / "fleet.pdf",

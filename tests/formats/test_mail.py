@@ -1,23 +1,18 @@
-from email.message import EmailMessage
-
 import pytest
 
 from qa.errors import DocumentError
 from qa.formats.mail import read_eml
+from tests.helpers import eml_bytes
 
 
 def _message(html: bool = False, attachment: bool = False) -> bytes:
-    message = EmailMessage()
-    message["Subject"] = "Budget approval"
-    message["From"] = "Ana Ruiz <ana@example.org>"
-    message["To"] = "team@example.org"
-    message["Date"] = "Tue, 01 Dec 2026 10:00:00 +0000"
-    message.set_content("Hi all,\n\nThe bridge budget was approved on Monday.\n\nAna\n")
-    if html:
-        message.add_alternative("<p>Hi all,</p><p>The bridge budget was <b>approved</b> on Monday.</p>", subtype="html")
-    if attachment:
-        message.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="minutes.pdf")
-    return message.as_bytes()
+    return eml_bytes(
+        "Hi all,\n\nThe bridge budget was approved on Monday.\n\nAna\n",
+        subject="Budget approval",
+        to="team@example.org",
+        html="<p>Hi all,</p><p>The bridge budget was <b>approved</b> on Monday.</p>" if html else None,
+        attachment="minutes.pdf" if attachment else None,
+    )
 
 
 def test_headers_are_metadata_and_the_first_line():
