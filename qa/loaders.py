@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, Mapping
 
 from .errors import DocumentError
 from .formats import pdf_tables
-from .formats.assembly import Extracted
+from .formats.assembly import Extracted, clean_inline
 from .formats.ebook import read_epub
 from .formats.mail import read_eml
 from .formats.scans import ocr_missing, ocr_pdf_pages
@@ -326,7 +326,7 @@ def _pdf_meta_title(title: str) -> str:
     >>> _pdf_meta_title("(anonymous)"), _pdf_meta_title("Microsoft Word - Budget 2026.docx")
     ('', 'Budget 2026')
     """
-    title = _PRODUCER_PREFIX.sub("", " ".join(title.split()))
+    title = _PRODUCER_PREFIX.sub("", clean_inline(title))
     if title.lower().endswith((".docx", ".doc", ".pptx", ".ppt", ".xlsx", ".xls")):
         title = title.rsplit(".", 1)[0]
     return "" if title.lower() in _PLACEHOLDER_TITLES else title
@@ -415,7 +415,7 @@ def _load_jsonl(path: Path, data: bytes, skipped: list[SkippedFile]) -> list[Doc
 def _document(path: Path, extracted: Extracted, kind: str, skipped: list[SkippedFile]) -> Document:
     """A document from what a :mod:`qa.formats` reader extracted; its notes become skip entries
     naming the part of the file (``book.xlsx:Sheet1!C3``)."""
-    skipped.extend(SkippedFile(f"{path}:{where}", " ".join(why.split())) for where, why in extracted.notes)
+    skipped.extend(SkippedFile(f"{path}:{where}", clean_inline(why)) for where, why in extracted.notes)
     return Document.from_text(
         extracted.text,
         source=source_name(path),
@@ -480,7 +480,7 @@ def load_file(path: str | os.PathLike[str], *, max_file_mb: float = DEFAULT_MAX_
         else:
             result.documents.extend(_load_jsonl(path, data, result.skipped))
     except DocumentError as exc:
-        result.skipped.append(SkippedFile(str(path), " ".join(str(exc).split())))  # one line, whatever a library said
+        result.skipped.append(SkippedFile(str(path), clean_inline(str(exc))))  # one line, whatever a library said
     except RecursionError:
         result.skipped.append(SkippedFile(str(path), "too deeply nested to parse"))
     return result

@@ -14,7 +14,7 @@ import importlib.util
 import io
 import re
 
-from .assembly import looks_like_header, table_lines
+from .assembly import clean_inline, looks_like_header, table_lines
 
 PDF_TABLES_INSTALL = "pip install 'grounded-qa[pdf-tables]'"
 # A ruled table of 2 x 2 cells draws at least 4 lines or rectangles; text-only pages draw none
@@ -61,7 +61,7 @@ def pages_with_tables(data: bytes, pages: list[int]) -> dict[int, str]:
 def _page_text(page) -> str | None:
     tables = []
     for table in page.find_tables():
-        rows = [[" ".join((cell or "").split()) for cell in row] for row in table.extract()]
+        rows = [[clean_inline(cell or "") for cell in row] for row in table.extract()]
         rows = [row for row in rows if any(row)]
         if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
             tables.append((table.bbox, rows))
