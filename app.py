@@ -49,6 +49,46 @@ RESTORE_THEME_JS = """() => {
     const theme = localStorage.getItem('grounded-qa-theme');
     if (theme) document.body.classList.toggle('dark', theme === 'dark');
 }"""
+# Gradio's slider clamps a typed value silently (15 becomes 10). This runs before Gradio's own
+# handlers (capture phase): a value out of range, or a fraction where whole numbers are asked for,
+# never reaches the slider; the setting keeps its value and #settings-note says why.
+RANGE_GUARD_JS = """() => {
+    if (window.qaRangeGuard) return;
+    window.qaRangeGuard = true;
+    const names = {'setting-k': 'k', 'setting-threshold': 'The abstention threshold'};
+    const show = (text) => {
+        const note = document.querySelector('#settings-note .qa-settings-note');
+        if (note) note.textContent = text;
+    };
+    const guard = (event) => {
+        const input = event.target;
+        if (!(input instanceof HTMLInputElement) || input.type !== 'number') return;
+        const box = input.closest('#setting-k, #setting-threshold');
+        if (!box) return;
+        const range = box.querySelector('input[type=range]');
+        const typed = input.value.trim();
+        const value = Number(typed), min = Number(input.min), max = Number(input.max);
+        const whole = Number(input.step) >= 1;
+        const refused = typed === '' || !Number.isFinite(value) || value < min || value > max || (whole && !Number.isInteger(value));
+        if (!refused) {
+            input.removeAttribute('aria-invalid');
+            if (event.type !== 'blur') show('');
+            return;
+        }
+        event.stopImmediatePropagation();
+        if (event.type === 'blur' || event.type === 'change') input.value = range ? range.value : '';
+        if (typed === '') return;  // still typing
+        input.setAttribute('aria-invalid', 'true');
+        const kept = range ? range.value : '';
+        show(`${names[box.id]} must be ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}; ${typed} was not used (it stays ${kept}).`);
+    };
+    for (const type of ['input', 'change', 'blur', 'keydown']) {
+        document.addEventListener(type, (event) => {
+            if (type === 'keydown' && event.key !== 'Enter') return;
+            guard(event);
+        }, true);
+    }
+}"""
 
 CSS = """
 .qa-sources { font-size: 0.92em; }
@@ -737,6 +777,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
         # The theme follows the system (or ?__theme=dark); the switch overrides it, remembered by the browser.
         theme_switch.click(None, js=TOGGLE_THEME_JS, api_visibility="private")
         demo.load(None, js=RESTORE_THEME_JS, api_visibility="private")
+        demo.load(None, js=RANGE_GUARD_JS, api_visibility="private")
         with gr.Tabs():
             with gr.Tab("Chat"):
                 with gr.Row(equal_height=False):
@@ -745,6 +786,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                             k = gr.Slider(1, 10, value=5, step=1, label="Passages to cite, at most (k)", elem_id="setting-k")
                             mode = gr.Radio(["hybrid", "dense", "lexical"], value=app.qa.search_settings.mode, label="Retrieval (hybrid = keywords + meaning)", elem_id="setting-mode")
                             threshold = gr.Slider(0.0, 1.0, value=settings.abstain_threshold, step=0.01, label="Abstention threshold (higher = answers less often)", elem_id="setting-threshold")
+                            gr.HTML('<div class="qa-settings-note" role="status"></div>', elem_id="settings-note")  # why a typed value was refused (RANGE_GUARD_JS)
                         sources = gr.HTML(sources_html(None), render=False, elem_id="sources-panel")
                         cited = gr.State([])
                         # The latest answer as plain text with its sources; a (hidden) component,

@@ -427,6 +427,31 @@ def test_browser_settings_and_the_conversation_survive_a_reload(server, browser)
 
 
 @pytest.mark.browser
+def test_browser_a_typed_setting_out_of_range_is_refused_with_a_message(server, browser):
+    page = browser.new_page()
+    page.goto(server["url"])
+    page.get_by_text("Settings").first.click()
+    typed = page.locator("#setting-k input[type=number]")
+    typed.wait_for(timeout=30_000)
+    before = page.locator("#setting-k input[type=range]").input_value()
+    typed.fill("15")
+    typed.press("Enter")
+    page.wait_for_function("document.querySelector('#settings-note').innerText.includes('15 was not used')", timeout=10_000)
+    assert "k must be a whole number from 1 to 10" in page.locator("#settings-note").inner_text()
+    assert page.locator("#setting-k input[type=range]").input_value() == before  # not clamped to 10
+    assert typed.get_attribute("aria-invalid") == "true"
+    threshold = page.locator("#setting-threshold input[type=number]")
+    threshold.fill("1.5")
+    page.wait_for_function("document.querySelector('#settings-note').innerText.includes('1.5 was not used')", timeout=10_000)
+    assert page.locator("#setting-threshold input[type=range]").input_value() != "1"
+    typed.fill("3")
+    typed.press("Enter")
+    page.wait_for_function("document.querySelector('#setting-k input[type=range]').value === '3'", timeout=10_000)
+    assert page.locator("#settings-note").inner_text().strip() == ""
+    page.close()
+
+
+@pytest.mark.browser
 def test_browser_a_citation_opens_its_document_at_the_highlight(server, browser, tmp_path):
     # A long document whose cited sentence sits far down: the view must scroll to it.
     filler = "\n\n".join(f"Paragraph {i} is about the weather in spring and nothing else of note." for i in range(300))
