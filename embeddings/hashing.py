@@ -6,18 +6,38 @@ vectors, it needs no files, and it is instant.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
+import unicodedata
 from typing import Callable, Sequence
 
 import numpy as np
 
 from .base import normalise_rows
 
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Words too common to tell texts apart; a short list is enough for a test embedder.
+_COMMON = frozenset(
+    "a an and are as at be by can do does for from how i in is it of on or that the this to was what "
+    "when where which who why will with you".split()
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer  # PyStemmer, a dependency of grounded-qa
+
+    return Stemmer.Stemmer("english")
+
 
 def _terms(text: str) -> list[str]:
-    from qa.text import content_terms
+    """Stemmed words of ``text`` without the most common ones ("Ranking passages" -> rank, passag).
 
-    return content_terms(text)
+    Its own splitter, not the search index's tokenizer: the models never import the library
+    that uses them."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    return _stemmer().stemWords([w for w in words if w not in _COMMON])
 
 
 class HashingEmbedder:

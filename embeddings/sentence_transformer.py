@@ -10,7 +10,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .base import normalise_rows
-from .models import DEFAULT_MODEL, _errors, resolve_model_path
+from .errors import InputError, MissingDependencyError
+from .models import DEFAULT_MODEL, resolve_model_path
 
 
 PRECISIONS = ("fp32", "bf16", "int8")  # int8 runs through embeddings.onnx_runtime
@@ -40,7 +41,7 @@ def resolve_precision(precision: str | None) -> str:
     if precision in (None, "auto"):
         return default_precision()
     if precision not in PRECISIONS:
-        raise _errors().InputError(f"precision must be one of {PRECISIONS} or 'auto', got {precision!r}")
+        raise InputError(f"precision must be one of {PRECISIONS} or 'auto', got {precision!r}")
     return precision
 
 
@@ -70,13 +71,13 @@ class SentenceTransformerEmbedder:
         query_backend: str = "auto",
     ) -> None:
         if precision not in ("fp32", "bf16"):
-            raise _errors().InputError(
+            raise InputError(
                 f"precision must be 'fp32' or 'bf16' here, got {precision!r} (int8 is embeddings.OnnxInt8Embedder)"
             )
         if batch_size < 1:
-            raise _errors().InputError(f"batch_size must be >= 1, got {batch_size!r}")
+            raise InputError(f"batch_size must be >= 1, got {batch_size!r}")
         if query_backend not in QUERY_BACKENDS:
-            raise _errors().InputError(f"query_backend must be one of {QUERY_BACKENDS}, got {query_backend!r}")
+            raise InputError(f"query_backend must be one of {QUERY_BACKENDS}, got {query_backend!r}")
         self.query_backend = query_backend
         self._query_encoder: Any = None  # OnnxQueryEncoder, or False once it proved unusable
         self.name = model
@@ -101,7 +102,7 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
-            raise _errors().MissingDependencyError(
+            raise MissingDependencyError(
                 "embedding needs sentence-transformers: pip install sentence-transformers torch==2.13.0"
             ) from exc
         try:  # the per-layer "Loading weights" bar is noise in a CLI and in logs
@@ -115,7 +116,7 @@ class SentenceTransformerEmbedder:
         try:
             model = SentenceTransformer(location, device=self.device, local_files_only=True)
         except (OSError, ValueError) as exc:
-            raise _errors().InputError(
+            raise InputError(
                 f"cannot load embedding model {self.name!r} from local files ({exc.__class__.__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else ''}). Pass a directory that holds a "
                 "sentence-transformers model, or use the bundled default 'all-MiniLM-L6-v2'."

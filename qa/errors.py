@@ -6,13 +6,9 @@ without a traceback.
 
 from __future__ import annotations
 
-
-class QAError(Exception):
-    """Base class of all errors raised by grounded-qa on purpose."""
-
-
-class InputError(QAError, ValueError):
-    """A bad argument or setting given by the caller (empty question, k <= 0, unknown option)."""
+# The base and the two errors the embedding models raise live in the lowest layer, which never
+# imports this package (imports point one way); they are the same classes here.
+from embeddings.errors import InputError, MissingDependencyError, QAError
 
 
 class DocumentError(QAError):
@@ -35,10 +31,6 @@ class IndexFormatError(IndexStoreError):
 
 class IndexLockedError(IndexStoreError):
     """Another process is writing to the same index directory."""
-
-
-class MissingDependencyError(QAError, ImportError):
-    """An optional dependency is not installed; the message names the install command."""
 
 
 __all__ = [
