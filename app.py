@@ -37,6 +37,9 @@ UPLOAD_SUFFIXES = (
     ".epub", ".eml", ".jsonl",
 )  # fmt: skip
 DEFAULT_MAX_UPLOAD_MB = 20.0
+# About 400,000 words (a 1,500-page book): more from one upload is generated text, not reading,
+# and would take hours to embed on a small machine.
+DEFAULT_MAX_UPLOAD_PASSAGES = 5000
 ERROR_PREFIX = "⚠️"
 READ_ONLY_REFUSAL = f"{ERROR_PREFIX} this app is read-only (started with --read-only): documents cannot be added or removed here"
 
@@ -172,13 +175,13 @@ def check_port_free(host: str, port: int) -> None:
         ) from None
 
 
-def sync_uploads(qa: Any, index_dir: Path) -> None:
-    """Uploads stored but not indexed (the app stopped mid-upload) are indexed now, and documents
-    whose stored upload is gone are removed; both are said."""
+def sync_uploads(qa: Any, index_dir: Path, max_passages: int = DEFAULT_MAX_UPLOAD_PASSAGES) -> None:
+    """Uploads stored but not indexed (the app stopped mid-upload) are indexed now (within the
+    upload limits), and documents whose stored upload is gone are removed; both are said."""
     uploads = index_dir / UPLOAD_FOLDER
     if not uploads.is_dir():
         return
-    report = qa.sync([uploads])
+    report = qa.sync([uploads], max_file_passages=max_passages)
     if report.changed:
         print(f"{index_dir}: uploads synced: {report.summary()}", flush=True)
     for skipped in report.skipped:
@@ -211,11 +214,14 @@ def load_examples(path: Path = SAMPLE_QUESTIONS, limit: int = 6) -> list[str]:
     return questions[:limit]
 
 
-def open_index(index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadable: bool = False) -> Any:
+def open_index(
+    index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadable: bool = False, max_upload_passages: int = DEFAULT_MAX_UPLOAD_PASSAGES
+) -> Any:
     """Load the index, or build it from ``docs`` when it does not exist yet.
 
     ``rebuild_if_unreadable`` is for indexes that are derived data only (the bundled sample): one
-    left by an older version is rebuilt instead of refused.
+    left by an older version is rebuilt instead of refused. Uploads left unindexed are indexed
+    within ``max_upload_passages`` per file.
     """
     from qa import QA, IndexFormatError
 
@@ -240,7 +246,7 @@ def open_index(index_dir: Path, docs: list[Path] | None, *, rebuild_if_unreadabl
             else:
                 if report.changed:
                     print(f"{index_dir}: synced with {', '.join(map(str, docs))}: {report.summary()}", flush=True)
-        sync_uploads(qa, index_dir)
+        sync_uploads(qa, index_dir, max_upload_passages)
         return qa
     if not docs:
         raise SystemExit(f"no index at {index_dir}; pass --docs PATH to build one, or run without --index for the sample")
@@ -358,6 +364,16 @@ def upload_limit_bytes(max_mb: float) -> int:
     return max(1, round(max_mb * 1024 * 1024))
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
 def _positive_mb(text: str) -> float:
     try:
         value = float(text)
@@ -385,12 +401,14 @@ class ChatApp:
         qa,
         *,
         max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB,
+        max_upload_passages: int = DEFAULT_MAX_UPLOAD_PASSAGES,
         root: str | None = None,
         roots: list[Path] | None = None,
         read_only: bool = False,
     ) -> None:
         self.qa = qa
         self.max_upload_mb = max_upload_mb
+        self.max_upload_passages = max_upload_passages
         self.read_only = read_only  # --read-only: no uploads, no removals
         self.root = root
         # Folders whose subfolders may be removed as a whole: the --docs folders (and the uploads).
@@ -572,7 +590,7 @@ class ChatApp:
         stored, refused = store_uploads(paths, self.upload_dir, max_mb=self.max_upload_mb)
         lines = []
         if stored:
-            report = self.qa.add(stored, progress=progress)
+            report = self.qa.add(stored, progress=progress, max_file_passages=self.max_upload_passages)
             lines.append(f"**{inert_text(report.summary())}**")
             for source in report.added:
                 lines.append(f"- added {inert_text(os.path.basename(source))}")
@@ -955,6 +973,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("QA_PORT", 7860)))
     parser.add_argument("--max-upload-mb", type=_positive_mb, default=DEFAULT_MAX_UPLOAD_MB, help="largest file accepted for upload, in MB (fractions work: 0.5)")
+    parser.add_argument("--max-upload-passages", type=_positive_int, default=DEFAULT_MAX_UPLOAD_PASSAGES, metavar="N", help=f"skip an uploaded file that would make more than N passages (default {DEFAULT_MAX_UPLOAD_PASSAGES:,}, about 400,000 words)")
     parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME", help="a host name or address clients use to reach the app, besides loopback and --host (repeatable)")
     parser.add_argument("--auth", default=os.environ.get("QA_AUTH"), metavar="USER:PASSWORD", help="require this login for the UI and the API (or set QA_AUTH)")
     args = parser.parse_args(argv)
@@ -970,11 +989,11 @@ def main(argv: list[str] | None = None) -> None:
     check_port_free(args.host, args.port)  # before the index loads: fail in a second, not after
     index_dir = args.index or DEFAULT_INDEX
     docs = args.docs if args.docs is not None else ([SAMPLE_DOCS] if args.index is None else None)
-    qa = open_index(index_dir, docs, rebuild_if_unreadable=args.index is None)
+    qa = open_index(index_dir, docs, rebuild_if_unreadable=args.index is None, max_upload_passages=args.max_upload_passages)
     qa.embedder.embed_query("warm up")  # load the model now, not on the first question
     examples = load_examples() if args.index is None else []
     roots = [path if path.is_dir() else path.parent for path in (Path(d) for d in docs or [])]
-    app = ChatApp(qa, max_upload_mb=args.max_upload_mb, roots=roots, read_only=args.read_only)
+    app = ChatApp(qa, max_upload_mb=args.max_upload_mb, max_upload_passages=args.max_upload_passages, roots=roots, read_only=args.read_only)
     if args.watch:
         from qa.watching import FolderWatcher
 

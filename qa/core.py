@@ -28,6 +28,7 @@ from .indexing import (
     reusable_vectors,
     split_documents,
     updated_ledger,
+    within_passage_limit,
 )
 from .lexical import BM25_B, BM25_K1
 from .loaders import DEFAULT_MAX_FILE_MB, LoadResult, SkippedFile, load_documents, source_name
@@ -396,15 +397,21 @@ class QA:
         show_progress: bool = False,
         progress: ProgressCallback | None = None,
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
+        max_file_passages: int | None = None,
     ) -> IndexReport:
         """Index new or changed files under ``paths``; unchanged files cost nothing (a file with
         the size and modification time recorded when it was indexed is not even read).
+
+        ``max_file_passages`` skips (with a reason) a file that would make more passages than
+        that — an upload of generated text must not take hours and multiply the index.
 
         >>> report = qa.add(["more-docs/"])     # doctest: +SKIP
         >>> report.summary()                     # doctest: +SKIP
         """
         progress = _progress_display(show_progress, progress)
-        return self._update(_as_path_list(paths), delete_missing=False, progress=progress, max_file_mb=max_file_mb)
+        return self._update(
+            _as_path_list(paths), delete_missing=False, progress=progress, max_file_mb=max_file_mb, max_file_passages=max_file_passages
+        )
 
     def sync(
         self,
@@ -413,10 +420,11 @@ class QA:
         show_progress: bool = False,
         progress: ProgressCallback | None = None,
         max_file_mb: float = DEFAULT_MAX_FILE_MB,
+        max_file_passages: int | None = None,
     ) -> IndexReport:
         """Make the index match the files under ``paths``: add new and changed files, and remove
         the documents of files deleted from disk. Unchanged files are not read, so an unchanged
-        folder syncs without embedding anything.
+        folder syncs without embedding anything. ``max_file_passages`` as in :meth:`add`.
 
         Refused when a path itself does not exist (an unmounted drive must not empty the index):
         remove a folder that is gone for good with :meth:`remove`.
@@ -432,12 +440,17 @@ class QA:
                 f"(an unmounted drive?); if it is gone for good, remove its documents with: qa remove {gone[0]}"
             )
         progress = _progress_display(show_progress, progress)
-        return self._update(paths, delete_missing=True, progress=progress, max_file_mb=max_file_mb)
+        return self._update(paths, delete_missing=True, progress=progress, max_file_mb=max_file_mb, max_file_passages=max_file_passages)
 
-    def _update(self, paths: list[str], *, delete_missing: bool, progress: ProgressCallback | None, max_file_mb: float) -> IndexReport:
+    def _update(
+        self, paths: list[str], *, delete_missing: bool, progress: ProgressCallback | None, max_file_mb: float, max_file_passages: int | None
+    ) -> IndexReport:
+        if max_file_passages is not None and (isinstance(max_file_passages, bool) or not isinstance(max_file_passages, int) or max_file_passages < 1):
+            raise InputError(f"max_file_passages must be an integer >= 1 (or None for no limit), got {max_file_passages!r}")
         contents = self._contents
         started = time.perf_counter()
         loaded = load_documents(paths, max_file_mb=max_file_mb, known=contents.files, progress=progress)
+        loaded = within_passage_limit(loaded, contents.settings, max_file_passages)
         read_seconds = time.perf_counter() - started
         sources_by_path: dict[str, list[str]] = {}
         for doc in contents.documents.values():

@@ -9,7 +9,7 @@ and tested stage by stage.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from .chunking import chunk_document
 from .dense import DenseIndex, resolve_kind
 from .lexical import LexicalIndex
+from .loaders import LoadResult, SkippedFile
 from .retrieval import passage_index_text
 from .sentences import RowVectors, SentenceTable, passage_sentence_spans, sentence_embed_text
 from .store import IndexContents, IndexSettings
@@ -104,6 +105,37 @@ def split_documents(documents: Sequence[Document], settings: IndexSettings) -> S
         sentence_spans=spans,
         sentence_texts=sentence_texts,
         sentence_keys=[content_hash(t) for t in sentence_texts],
+    )
+
+
+def within_passage_limit(loaded: LoadResult, settings: IndexSettings, limit: int | None) -> LoadResult:
+    """``loaded`` without the files whose documents would make more than ``limit`` passages
+    together: each such file is skipped with a reason that gives its count and the limit.
+
+    One upload of generated text (a log, a dump, a repeated template) would otherwise cost
+    hours of embedding and multiply the index; ``None`` sets no limit.
+    """
+    if limit is None:
+        return loaded
+    counts: dict[str, int] = {}
+    for doc in loaded.documents:
+        counts[doc.path] = counts.get(doc.path, 0) + len(chunk_document(doc, settings.chunking))
+    too_long = {path: count for path, count in counts.items() if count > limit}
+    if not too_long:
+        return loaded
+    reasons = {
+        path: f"makes {count:,} passages, more than the limit of {limit:,} per file (raise the limit to index it, "
+        "or split the file)"
+        for path, count in too_long.items()
+    }
+    return LoadResult(
+        documents=[d for d in loaded.documents if d.path not in too_long],
+        skipped=list(loaded.skipped) + [SkippedFile(path, reason) for path, reason in reasons.items()],
+        files=[
+            replace(r, status="skipped", reason=reasons[r.path], sources=(), notes=(), reread=True) if r.path in too_long else r
+            for r in loaded.files
+        ],
+        unchanged_files=list(loaded.unchanged_files),
     )
 
 

@@ -520,7 +520,7 @@ def load_documents(
         except OSError:
             stat = None
         record = known.get(key)
-        if stat is not None and record is not None and record.same_file(stat.st_size, stat.st_mtime_ns):
+        if stat is not None and record is not None and not record.reread and record.same_file(stat.st_size, stat.st_mtime_ns):
             result.unchanged_files.append(key)
         else:
             loaded = load_file(path, max_file_mb=max_file_mb)

@@ -153,7 +153,8 @@ class FileRecord:
     ``status`` is ``"indexed"`` (it gave the documents ``sources``; a JSONL file gives several)
     or ``"skipped"`` (``reason`` says why). ``notes`` name parts of an indexed file that could
     not be read ("Sheet1!C3: formula error #DIV/0! (cell left out)"); ``ocr_pages`` counts
-    pages read by OCR.
+    pages read by OCR. ``reread`` marks a file skipped by a limit of the call (too many
+    passages), not for what it holds: it is read again at the next update even if unchanged.
 
     >>> FileRecord("/docs/a.xlsx", 1200, 0, "skipped", reason="no filled cells in any worksheet").indexed
     False
@@ -167,6 +168,7 @@ class FileRecord:
     sources: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     ocr_pages: int = 0
+    reread: bool = False
 
     @property
     def indexed(self) -> bool:
@@ -191,6 +193,7 @@ class FileRecord:
             mtime_ns=int(data["mtime_ns"]),
             sources=tuple(str(s) for s in data.get("sources") or ()),
             notes=tuple(str(n) for n in data.get("notes") or ()),
+            reread=bool(data.get("reread", False)),
         )
 
 

@@ -645,6 +645,21 @@ def test_a_removed_upload_is_deleted_from_disk_and_a_read_only_app_changes_nothi
     assert len(tiny_app.qa.documents) == documents and not stored.exists()
 
 
+def test_an_upload_making_more_passages_than_the_app_allows_is_skipped_and_the_index_kept(tmp_path, tiny_app):
+    # "Bounded work": one upload of generated text took 490 s and multiplied the index.
+    log = write(tmp_path / "incoming" / "log.txt", " ".join(f"Reading {i}: gauge {i} showed {i * 3} mm." for i in range(600)))
+    limited = chat_app.ChatApp(tiny_app.qa, max_upload_passages=4)
+    passages = len(tiny_app.qa)
+    status = limited.upload([str(log)])
+    assert "skipped log.txt: makes" in status and "more than the limit of 4 per file" in status
+    assert len(tiny_app.qa) == passages
+    assert chat_app.parse_args([]).max_upload_passages == chat_app.DEFAULT_MAX_UPLOAD_PASSAGES
+    assert chat_app.parse_args(["--max-upload-passages", "20000"]).max_upload_passages == 20000
+    for bad in ("0", "-3", "2.5", "many"):
+        with pytest.raises(SystemExit):
+            chat_app.parse_args(["--max-upload-passages", bad])
+
+
 def test_uploads_stored_but_not_indexed_are_indexed_at_the_next_start(tmp_path, tiny_corpus, hashing_embedder, capsys):
     # Finding 5: an upload interrupted by a crash stayed in uploads/ unindexed, with no notice.
     from qa import QA

@@ -138,3 +138,37 @@ def test_a_touched_file_is_recorded_without_writing_the_index_again(qa, folder):
     assert reloaded._contents.files[source_name(path)].mtime_ns == path.stat().st_mtime_ns
     assert [h.passage.id for h in reloaded.search("clowder of cats", k=3)] == [h.passage.id for h in qa.search("clowder of cats", k=3)]
     assert qa.sync([folder]).files_read == 0, "the touch is remembered: the next sync reads nothing"
+
+
+def _long_text(sentences: int) -> str:
+    return " ".join(f"Entry {i} records that station {i} measured {i * 7} millimetres of rain in week {i}." for i in range(sentences))
+
+
+def test_a_file_making_more_passages_than_the_limit_is_skipped_with_its_count(qa, folder):
+    write(folder / "log.txt", _long_text(400))
+    limit = 5
+    report = qa.add([folder], max_file_passages=limit)
+    skipped = {os.path.basename(s.path): s.reason for s in report.skipped}
+    assert "log.txt" in skipped and f"more than the limit of {limit} per file" in skipped["log.txt"]
+    count = int(skipped["log.txt"].split("makes ", 1)[1].split(" passages", 1)[0].replace(",", ""))
+    assert count > limit
+    assert "log.txt" not in _sources(qa)
+    record = qa._contents.files[source_name(folder / "log.txt")]
+    assert record.status == "skipped" and record.reason == skipped["log.txt"]
+    # Under a limit it fits, the same file is indexed with exactly the passages counted.
+    report = qa.add([folder], max_file_passages=count)
+    assert "log.txt" in _sources(qa) and qa.passage_counts()[source_name(folder / "log.txt")] == count
+
+
+def test_a_file_over_the_limit_keeps_what_was_indexed_of_it_before(qa, folder):
+    write(folder / "cats.txt", _long_text(400))
+    before = qa.passage_counts()[source_name(folder / "cats.txt")]
+    qa.sync([folder], max_file_passages=3)
+    assert qa.passage_counts()[source_name(folder / "cats.txt")] == before
+    assert "clowder" in qa.search("group of cats", k=1)[0].passage.text
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
+def test_a_bad_passage_limit_is_refused_before_anything_is_read(qa, folder, bad):
+    with pytest.raises(InputError, match="max_file_passages must be an integer >= 1"):
+        qa.add([folder], max_file_passages=bad)
