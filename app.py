@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import hmac
 import json
 import os
 import re
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -37,6 +38,7 @@ UPLOAD_SUFFIXES = (
     ".epub", ".eml", ".jsonl",
 )  # fmt: skip
 DEFAULT_MAX_UPLOAD_MB = 20.0
+MIN_API_KEY_CHARS = 16
 # About 400,000 words (a 1,500-page book): more from one upload is generated text, not reading,
 # and would take hours to embed on a small machine.
 DEFAULT_MAX_UPLOAD_PASSAGES = 5000
@@ -976,10 +978,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--max-upload-passages", type=_positive_int, default=DEFAULT_MAX_UPLOAD_PASSAGES, metavar="N", help=f"skip an uploaded file that would make more than N passages (default {DEFAULT_MAX_UPLOAD_PASSAGES:,}, about 400,000 words)")
     parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME", help="a host name or address clients use to reach the app, besides loopback and --host (repeatable)")
     parser.add_argument("--auth", default=os.environ.get("QA_AUTH"), metavar="USER:PASSWORD", help="require this login for the UI and the API (or set QA_AUTH)")
+    parser.add_argument("--api-key", default=os.environ.get("QA_API_KEY"), metavar="KEY", help=f"a key programs log in with, as the password of any user name (or set QA_API_KEY; at least {MIN_API_KEY_CHARS} characters)")
     args = parser.parse_args(argv)
     if args.auth is not None and (":" not in args.auth or not args.auth.split(":", 1)[0] or not args.auth.split(":", 1)[1]):
         parser.error("--auth must be USER:PASSWORD, both non-empty")
+    if args.api_key is not None and (len(args.api_key) < MIN_API_KEY_CHARS or args.api_key != args.api_key.strip()):
+        parser.error(
+            f"--api-key must be at least {MIN_API_KEY_CHARS} characters without spaces around it (got {len(args.api_key)}); "
+            "make one with: python -c 'import secrets; print(secrets.token_urlsafe(24))'"
+        )
     return args
+
+
+def login_check(auth: str | None, api_key: str | None) -> Callable[[str, str], bool] | None:
+    """What the login accepts: the ``--auth`` user and password, and the ``--api-key`` as the
+    password of any user name (so a program needs one secret: ``Client(url, auth=("api", key))``).
+    ``None`` when neither is set: no login. Compared in constant time.
+
+    >>> check = login_check("ann:pw", "k" * 16)
+    >>> check("ann", "pw"), check("bob", "k" * 16), check("ann", "k"), login_check(None, None)
+    (True, True, False, None)
+    """
+    if auth is None and api_key is None:
+        return None
+    user, password = auth.split(":", 1) if auth else (None, None)
+
+    def check(name: str, secret: str) -> bool:
+        name_bytes, secret_bytes = str(name).encode(), str(secret).encode()
+        by_login = user is not None and hmac.compare_digest(name_bytes, user.encode()) & hmac.compare_digest(secret_bytes, password.encode())
+        by_key = api_key is not None and hmac.compare_digest(secret_bytes, api_key.encode())
+        return bool(by_login or by_key)
+
+    return check
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1011,8 +1041,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"grounded-qa: serving {index_dir} ({len(qa.documents)} documents, {len(qa)} passages)", flush=True)
     hosts = allowed_hosts(args.host, args.allowed_host)
     if _hostname(args.host) not in LOOPBACK_NAMES:
-        if args.auth is None:
-            print(f"warning: --host {args.host} lets other machines connect and no --auth is set: anyone who can reach this port can read and change the index", file=sys.stderr, flush=True)
+        if args.auth is None and args.api_key is None:
+            print(f"warning: --host {args.host} lets other machines connect and no --auth or --api-key is set: anyone who can reach this port can read and change the index", file=sys.stderr, flush=True)
         if args.host in ("0.0.0.0", "::") and not args.allowed_host:
             print("note: requests must name this machine by an allowed host (loopback only so far); add --allowed-host NAME for each name clients use", file=sys.stderr, flush=True)
     print(f"grounded-qa: open http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/ in a browser (Ctrl-C to stop)", flush=True)
@@ -1024,7 +1054,7 @@ def main(argv: list[str] | None = None) -> None:
         show_error=True,
         max_file_size=upload_limit_bytes(args.max_upload_mb),
         app_kwargs={"middleware": [Middleware(SecurityHeaders, allowed_hosts=hosts)]},
-        auth=tuple(args.auth.split(":", 1)) if args.auth else None,
+        auth=login_check(args.auth, args.api_key),
         css=CSS,
         footer_links=["api"],
     )

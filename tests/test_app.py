@@ -1,6 +1,7 @@
 """The chat app: upload handling and the chat turn (in process), then the running server through
 gradio_client and a real Chromium (Playwright, Debian's /usr/bin/chromium)."""
 
+import contextlib
 import html
 import json
 import os
@@ -167,40 +168,76 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def running_app(index, *args: str, env: dict | None = None):
+    """The app serving ``index`` in a process of its own (with ``args``); yields its URL."""
+    port = _free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", **(env or {}))
+    log_path = index.parent / f"app-{port}.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port), *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"the app exited: {log_path.read_text()}")
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except urllib.error.HTTPError:  # it answers (a login page, say): it is up
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            process.kill()
+            raise RuntimeError(f"the app did not start: {log_path.read_text()}")
+        try:
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, seed_index):
     index = tmp_path_factory.mktemp("app") / "index"
     shutil.copytree(seed_index, index)
-    port = _free_port()
-    env = dict(os.environ, HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-    log = open(index.parent / "app.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--index", str(index), "--port", str(port), "--max-upload-mb", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the app exited: {(index.parent / 'app.log').read_text()}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        raise RuntimeError(f"the app did not start: {(index.parent / 'app.log').read_text()}")
-    yield {"url": url, "index": index}
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with running_app(index, "--max-upload-mb", "1") as url:
+        yield {"url": url, "index": index}
+
+
+def test_an_api_key_is_the_password_programs_log_in_with_and_nothing_passes_without_it(tmp_path, seed_index):
+    from gradio_client import Client
+
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    key = "k3y-" + "x" * 20
+    with running_app(index, "--auth", "ann:s3cret-pass", env={"QA_API_KEY": key}) as url:
+        answer = Client(url, auth=("any-program", key), verbose=False).predict(question="Which countries joined the statement?", api_name="/ask")
+        assert answer["citations"] or answer["abstained"] is True
+        assert Client(url, auth=("ann", "s3cret-pass"), verbose=False).predict(question="rivers", api_name="/search") is not None
+        for credentials in (None, ("any-program", key[:-1]), ("ann", key[:-1]), ("ann", "wrong")):
+            with pytest.raises(Exception):
+                Client(url, auth=credentials, verbose=False).predict(question="Which countries joined the statement?", api_name="/ask")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(urllib.request.Request(url + "gradio_api/info"), timeout=10)
+        assert refused.value.code == 401
+
+
+def test_an_api_key_must_be_long_enough():
+    assert chat_app.parse_args(["--api-key", "a" * 16]).api_key == "a" * 16
+    for bad in ("short", " " + "a" * 20, ""):
+        with pytest.raises(SystemExit):
+            chat_app.parse_args(["--api-key", bad])
 
 
 def test_gradio_client_endpoints(server, tmp_path):
