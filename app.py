@@ -427,7 +427,7 @@ class ChatApp:
         """One answer; every input is checked before use, so a bad one (``question=None``,
         ``k="abc"``, ``k=True``, ``previous_questions="abc"``) is a clear :class:`qa.InputError`."""
         from qa import InputError
-        from qa.conversation import effective_query
+        from qa.retrieval.conversation import effective_query
 
         if not isinstance(question, str):
             raise InputError(f"the question must be text, got {question!r}")
@@ -742,7 +742,7 @@ def _float_or_none(value: Any) -> float | None:
 def answered_questions(history: list[dict]) -> list[str]:
     """The user's earlier questions that got an answer (oldest first): a follow-up is completed
     with the latest of them, never with a question the documents did not answer."""
-    from qa.answering import ABSTAIN_TEXT
+    from qa.answers.answering import ABSTAIN_TEXT
     from qa.presentation import WITHHELD_PREFIX
 
     answered = []
@@ -1025,7 +1025,7 @@ def main(argv: list[str] | None = None) -> None:
     roots = [path if path.is_dir() else path.parent for path in (Path(d) for d in docs or [])]
     app = ChatApp(qa, max_upload_mb=args.max_upload_mb, max_upload_passages=args.max_upload_passages, roots=roots, read_only=args.read_only)
     if args.watch:
-        from qa.watching import FolderWatcher
+        from qa.ingest.watching import FolderWatcher
 
         if not docs:
             raise SystemExit("--watch keeps the index in sync with --docs folders: name them with --docs PATH")

@@ -30,8 +30,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from qa import QA
-    from qa import metrics as M
-    from qa.evaluation import load_questions
+    from qa.evaluation import metrics as M
+    from qa.evaluation.run import load_questions
 
     qa = QA.load(args.index)
     rows = []

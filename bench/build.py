@@ -40,9 +40,9 @@ def _peak_rss_mb() -> float:
 
 
 def child_plain(pages: int) -> dict:
-    from qa.indexing import split_documents
-    from qa.loaders import load_documents
-    from qa.store import IndexSettings
+    from qa.index.indexing import split_documents
+    from qa.index.store import IndexSettings
+    from qa.ingest.loaders import load_documents
 
     documents = load_documents(corpus_files(pages)).documents
     texts = split_documents(documents, IndexSettings(model="all-MiniLM-L6-v2", dim=384)).texts

@@ -20,9 +20,7 @@ import json
 import time
 
 import numpy as np
-
 from common import PYFAQ, save, timed
-
 
 
 def matmul_peak_flops(tokens: int, hidden: int, intermediate: int, *, repeat: int = 20) -> float:
@@ -102,9 +100,9 @@ def main() -> None:
     from sentence_transformers import SentenceTransformer
 
     from embeddings import SentenceTransformerEmbedder, resolve_model_path
-    from qa.chunking import chunk_documents
-    from qa.loaders import load_documents
-    from qa.retrieval import passage_index_text
+    from qa.ingest.chunking import chunk_documents
+    from qa.ingest.loaders import load_documents
+    from qa.retrieval.hybrid import passage_index_text
 
     docs = load_documents([PYFAQ / "corpus" / "library"]).documents
     passages = chunk_documents(docs)[: args.passages]

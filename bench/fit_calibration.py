@@ -1,4 +1,4 @@
-"""Fit the default answer-confidence model (qa.calibration.DEFAULT_CALIBRATION) and report it on
+"""Fit the default answer-confidence model (qa.answers.calibration.DEFAULT_CALIBRATION) and report it on
 held-out questions.
 
 Fitting sets (all in the repository or ../shared):
@@ -15,7 +15,7 @@ Reported, never fitted on: the held-out half (bench/data/pyfaq_unanswerable_held
 
     python bench/fit_calibration.py [--index data/indexes/pyfaq] [--seed-index DIR]
 
-Prints the fitted model as a Python literal (to paste into qa/calibration.py) and, for a range of
+Prints the fitted model as a Python literal (to paste into qa/answers/calibration.py) and, for a range of
 thresholds, the share of each set that would be declined.
 """
 
@@ -44,9 +44,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from qa import QA
-    from qa import metrics as M
-    from qa.calibration import fit_calibration
-    from qa.evaluation import load_questions
+    from qa.answers.calibration import fit_calibration
+    from qa.evaluation import metrics as M
+    from qa.evaluation.run import load_questions
 
     indexes = {"pyfaq": QA.load(args.index)}
     if args.seed_index:
@@ -69,7 +69,7 @@ def main() -> None:
     weights = [len(fit_rows) / (len(per_corpus) * per_corpus[SETS[r["set"]][1]]) for r in fit_rows]
     # Feature choice and regularisation are judged by 5-fold cross-validated AUROC on the fitting
     # rows only, never on the held-out sets.
-    from qa.calibration import CALIBRATION_FEATURES, SIGNALS
+    from qa.answers.calibration import CALIBRATION_FEATURES, SIGNALS
 
     def cross_validated_auroc(features, l2):
         scores = [0.0] * len(fit_rows)

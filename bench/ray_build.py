@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import PYFAQ, save
 
 
@@ -31,7 +30,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from qa import QA
-    from qa.distributed import build_with_ray
+    from qa.index.distributed import build_with_ray
 
     work = Path(tempfile.mkdtemp(prefix="qa-ray-bench-"))
     rows, reference = [], None

@@ -33,7 +33,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-
 from common import PYFAQ, ROOT, save
 
 NOISE = 0.012  # per dimension, on 384-d unit vectors: cosine ~0.97 to the source vector
@@ -60,11 +59,11 @@ def perturbed(vectors: np.ndarray, rng: np.random.Generator, *, dtype=np.float32
 def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | None = None):
     """``base`` (IndexContents) copied to ``size`` passages; returns (contents, seconds spent on
     the dense index, seconds spent on BM25) - the two builds that do not depend on the model."""
-    from qa.dense import DenseIndex, resolve_kind
-    from qa.lexical import LexicalIndex
-    from qa.retrieval import passage_index_text
-    from qa.sentences import SentenceTable, quantize_rows
-    from qa.store import IndexContents
+    from qa.index.dense import DenseIndex, resolve_kind
+    from qa.index.lexical import LexicalIndex
+    from qa.index.sentences import SentenceTable, quantize_rows
+    from qa.index.store import IndexContents
+    from qa.retrieval.hybrid import passage_index_text
     from qa.text import content_terms
     from qa.types import content_hash
 
@@ -128,7 +127,13 @@ def dense_only(vectors: np.ndarray, built, built_s: float, queries: np.ndarray, 
     without the re-rank (``built``: the index's own dense index, reused when it is one of them)."""
     import faiss
 
-    from qa.dense import HNSW_EF_SEARCH, HNSW_M, HNSW_SQ8_EF_SEARCH, HNSW_THRESHOLD, DenseIndex
+    from qa.index.dense import (
+        HNSW_EF_SEARCH,
+        HNSW_M,
+        HNSW_SQ8_EF_SEARCH,
+        HNSW_THRESHOLD,
+        DenseIndex,
+    )
 
     hnsw_index, hnsw_build_s = (built, built_s) if built.kind == "hnsw" else (None, 0.0)
     if hnsw_index is None and len(vectors) >= HNSW_THRESHOLD:
@@ -230,8 +235,8 @@ def probe(index_dir: str, questions_path: str, repeat: int) -> None:
     before = rss_mb()
     started = time.perf_counter()
     from qa import QA
-    from qa.evaluation import load_questions
-    from qa.retrieval import query_terms
+    from qa.evaluation.run import load_questions
+    from qa.retrieval.hybrid import query_terms
     from qa.threads import single_blas_thread
 
     qa = QA.load(index_dir, mmap=True)
@@ -296,8 +301,8 @@ def main() -> None:
         return
 
     from qa import QA
-    from qa.evaluation import load_questions
-    from qa.store import save_index
+    from qa.evaluation.run import load_questions
+    from qa.index.store import save_index
 
     base_qa = QA.load(args.index)
     base = base_qa._contents

@@ -90,7 +90,7 @@ def main() -> None:
             victim.unlink()
             deleted.append(run("sync", str(folder), "--index", str(index), "-q"))
 
-        from qa.loaders import load_documents
+        from qa.ingest.loaders import load_documents
 
         reread = timed(lambda: load_documents([folder]), repeat=args.runs, warmup=0)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from .errors import InputError, MissingDependencyError
 
-
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 

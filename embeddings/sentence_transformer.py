@@ -13,7 +13,6 @@ from .base import normalise_rows
 from .errors import InputError, MissingDependencyError
 from .models import DEFAULT_MODEL, resolve_model_path
 
-
 PRECISIONS = ("fp32", "bf16", "int8")  # int8 runs through embeddings.onnx_runtime
 QUERY_BACKENDS = ("auto", "onnx", "torch")
 log = logging.getLogger(__name__)

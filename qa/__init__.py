@@ -6,8 +6,7 @@
 >>> answer.text, [c.source for c in answer.citations]        # doctest: +SKIP
 """
 
-from .answering import AnswerSettings
-from .chunking import ChunkingSettings
+from .answers.answering import AnswerSettings
 from .core import QA, IndexReport
 from .errors import (
     DocumentError,
@@ -19,7 +18,8 @@ from .errors import (
     MissingDependencyError,
     QAError,
 )
-from .retrieval import SearchSettings
+from .ingest.chunking import ChunkingSettings
+from .retrieval.hybrid import SearchSettings
 from .types import Answer, Citation, Document, Hit, Passage
 
 __version__ = "0.1.0"

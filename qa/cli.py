@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from .dense import DENSE_KINDS
 from .errors import QAError
+from .index.dense import DENSE_KINDS
 from .presentation import plain_text
 
 EXIT_USER_ERROR = 2
@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--dense-index", choices=DENSE_KINDS, default=None,
                        help="exact (flat), HNSW, or HNSW over 8-bit codes re-ranked with exact vectors (hnsw-sq8, "
                        "least memory); auto picks by size")
-    index.add_argument("--precision", choices=("fp32", "bf16", "int8"), default=None, help="embedding precision (default: the measured best, see README)")
+    index.add_argument("--precision", choices=("fp32", "bf16", "int8"), default=None, help="embedding precision (default: the measured best, see bench/README.md)")
     index.add_argument("--rebuild", action="store_true", help="replace the index instead of updating it")
     index.add_argument("--max-file-mb", type=float, default=None, help="skip files larger than this")
     index.add_argument("--ray", action="store_true", help="read, chunk and embed on a Ray cluster (pip install 'grounded-qa[ray]')")
@@ -150,7 +150,7 @@ def _print_json(data: Any) -> None:
 
 def _cmd_index(args: argparse.Namespace) -> int:
     from .core import QA
-    from .loaders import DEFAULT_MAX_FILE_MB
+    from .ingest.loaders import DEFAULT_MAX_FILE_MB
 
     max_mb = args.max_file_mb if args.max_file_mb is not None else DEFAULT_MAX_FILE_MB
     exists = (Path(args.index) / "manifest.json").exists()
@@ -188,8 +188,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
         from embeddings import DEFAULT_MODEL
 
-        from .chunking import ChunkingSettings
-        from .lexical import BM25_B, BM25_K1
+        from .index.lexical import BM25_B, BM25_K1
+        from .ingest.chunking import ChunkingSettings
 
         chunking = ChunkingSettings()
         if args.sentence_min_words is not None:
@@ -200,7 +200,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
         if args.ray:
             from functools import partial
 
-            from .distributed import build_with_ray
+            from .index.distributed import build_with_ray
 
             build = partial(build_with_ray, address=args.ray_address, workers=args.workers)
         qa = build(
@@ -233,7 +233,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 def _watch(qa, args: argparse.Namespace) -> None:
     """Sync ``args.paths`` into ``qa`` on every change until interrupted."""
-    from .watching import FolderWatcher
+    from .ingest.watching import FolderWatcher
 
     def synced(report) -> None:
         _print_changes(report)
@@ -339,7 +339,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:
-    from .loaders import DEFAULT_MAX_FILE_MB
+    from .ingest.loaders import DEFAULT_MAX_FILE_MB
 
     qa = _load(args)
     max_mb = args.max_file_mb if args.max_file_mb is not None else DEFAULT_MAX_FILE_MB
@@ -377,10 +377,17 @@ def _cmd_remove(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
+    from .answers.calibration import check_calibration_set
     from .core import QA
     from .errors import InputError
-    from .calibration import check_calibration_set
-    from .evaluation import EvalResult, calibrate_index, compare, evaluate, json_safe, load_questions
+    from .evaluation.run import (
+        EvalResult,
+        calibrate_index,
+        compare,
+        evaluate,
+        json_safe,
+        load_questions,
+    )
 
     overrides = _parse_sets(args.set)
     index_dir = Path(args.index)

@@ -15,12 +15,11 @@ import numpy as np
 
 from embeddings import DEFAULT_MODEL, Embedder, load_embedder, resolve_precision
 
-from .answering import SIGNAL_DEPTH, AnswerSettings, answer_question
-from .calibration import DEFAULT_CALIBRATION, Calibration
-from .chunking import ChunkingSettings
-from .dense import DENSE_KINDS
+from .answers.answering import SIGNAL_DEPTH, AnswerSettings, answer_question
+from .answers.calibration import DEFAULT_CALIBRATION, Calibration
 from .errors import IndexFormatError, InputError
-from .indexing import (
+from .index.dense import DENSE_KINDS
+from .index.indexing import (
     EmbeddingPlan,
     StageClock,
     assemble,
@@ -30,11 +29,27 @@ from .indexing import (
     updated_ledger,
     within_passage_limit,
 )
-from .lexical import BM25_B, BM25_K1
-from .loaders import DEFAULT_MAX_FILE_MB, LoadResult, SkippedFile, load_documents, source_name
+from .index.lexical import BM25_B, BM25_K1
+from .index.store import (
+    IndexContents,
+    IndexSettings,
+    PassageTable,
+    empty_contents,
+    load_index,
+    read_manifest,
+    save_index,
+    write_lock,
+)
+from .ingest.chunking import ChunkingSettings
+from .ingest.loaders import (
+    DEFAULT_MAX_FILE_MB,
+    LoadResult,
+    SkippedFile,
+    load_documents,
+    source_name,
+)
 from .progress import ProgressCallback, StageTracker, console_progress
-from .retrieval import SearchSettings, distinct_passages, query_terms, retrieve
-from .store import IndexContents, IndexSettings, PassageTable, empty_contents, load_index, read_manifest, save_index, write_lock
+from .retrieval.hybrid import SearchSettings, distinct_passages, query_terms, retrieve
 from .threads import single_blas_thread
 from .types import Answer, Document, FileRecord, Hit, Passage
 
@@ -251,11 +266,11 @@ class QA:
         progress: ProgressCallback | None = None,
         **create: Any,
     ) -> "QA":
-        """:meth:`build` from documents already loaded — by :func:`qa.loaders.load_documents`,
-        by Ray workers (:mod:`qa.distributed`), or by a loader of your own; ``create`` takes the
+        """:meth:`build` from documents already loaded — by :func:`qa.ingest.loaders.load_documents`,
+        by Ray workers (:mod:`qa.index.distributed`), or by a loader of your own; ``create`` takes the
         index settings :meth:`create` takes.
 
-        >>> from qa.loaders import load_documents                       # doctest: +SKIP
+        >>> from qa.ingest.loaders import load_documents                       # doctest: +SKIP
         >>> qa = QA.build_loaded(load_documents(["docs/"]), index_dir="idx")   # doctest: +SKIP
         """
         previous: IndexContents | None = None
@@ -741,8 +756,8 @@ class QA:
             )
 
     def evaluate(self, questions: Any, *, k: int = 10, **kwargs: Any):
-        """Run a question set against this index; see :func:`qa.evaluation.evaluate`."""
-        from .evaluation import evaluate
+        """Run a question set against this index; see :func:`qa.evaluation.run.evaluate`."""
+        from .evaluation.run import evaluate
 
         return evaluate(self, questions, k=k, **kwargs)
 

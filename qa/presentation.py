@@ -1,7 +1,7 @@
 """Answer -> what the chat UI shows: the chat message and the Sources panel.
 
 Document text is untrusted. Everything taken from a document is HTML-escaped here (and the
-answer's Markdown is made inert by :func:`qa.composition.render_quote`), so a document
+answer's Markdown is made inert by :func:`qa.answers.composition.render_quote`), so a document
 holding ``<script>``, ``<img onerror=...>`` or Markdown image/link syntax is shown as text and
 never becomes markup, runs code or loads anything.
 """
@@ -191,7 +191,7 @@ WITHHELD_PREFIX = "No answer shown:"
 def withheld_by_threshold(answer: Answer, threshold: float | None) -> bool:
     """Whether a declined answer was declined by a threshold raised above the default, not by
     the documents: its confidence would have passed the default."""
-    from .calibration import DEFAULT_ABSTAIN_THRESHOLD
+    from .answers.calibration import DEFAULT_ABSTAIN_THRESHOLD
 
     return answer.abstained and threshold is not None and answer.confidence >= DEFAULT_ABSTAIN_THRESHOLD and answer.confidence < threshold
 

@@ -56,7 +56,7 @@ class SettingsMixin:
     """``to_dict`` / ``from_dict`` / ``with_overrides`` for a frozen dataclass whose fields all
     have defaults; ``LABEL`` names the kind of setting in error messages.
 
-    >>> from qa.retrieval import SearchSettings
+    >>> from qa.retrieval.hybrid import SearchSettings
     >>> SearchSettings().with_overrides({"diversify": "false", "candidates": "50"}).candidates
     50
     """

@@ -28,7 +28,7 @@ _ABBREVIATIONS = frozenset(
 )
 
 
-# A table row as the loaders write it (qa.formats.assembly.table_lines): two or more
+# A table row as the loaders write it (qa.ingest.formats.assembly.table_lines): two or more
 # "name: value" pairs joined with "; ".
 _RECORD = re.compile(r"^[^:;\n]{1,60}: [^;\n]+(?:; [^:;\n]{1,60}: [^;\n]+)+$")
 

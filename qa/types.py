@@ -314,7 +314,7 @@ class Answer:
     highlight (:attr:`lead`). When ``abstained`` is true there are no citations and ``text``
     says that the documents do not answer the question; ``reason`` says why. ``confidence`` is
     the calibrated probability that the answer is supported, computed from ``signals``
-    (see :mod:`qa.calibration`).
+    (see :mod:`qa.answers.calibration`).
 
     >>> Answer(question="q", text="No.", abstained=True).citations
     ()

@@ -214,7 +214,13 @@ def table_pdf_bytes(before: str, rows: list[list[str]], after: str, *, pages_bef
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+    from reportlab.platypus import (
+        PageBreak,
+        Paragraph,
+        SimpleDocTemplate,
+        Table,
+        TableStyle,
+    )
 
     styles = getSampleStyleSheet()
     story = []

@@ -29,7 +29,7 @@ The secret launch code of the zebra project is 48151623. <script>window.__pwned 
 
 
 def test_uploads_accept_every_format_the_loaders_read():
-    from qa.loaders import SUPPORTED_SUFFIXES
+    from qa.ingest.loaders import SUPPORTED_SUFFIXES
 
     assert sorted(chat_app.UPLOAD_SUFFIXES) == sorted(SUPPORTED_SUFFIXES)
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from qa import QA, Answer, Hit, InputError
-from qa.loaders import source_name
-from qa.retrieval import passage_index_text
+from qa.ingest.loaders import source_name
+from qa.retrieval.hybrid import passage_index_text
 
 
 @pytest.fixture

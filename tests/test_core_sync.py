@@ -5,7 +5,7 @@ import os
 import pytest
 
 from qa import QA, InputError
-from qa.loaders import source_name
+from qa.ingest.loaders import source_name
 from tests.helpers import write
 
 
@@ -38,7 +38,7 @@ def test_every_file_seen_is_recorded_indexed_or_skipped_with_its_reason(qa, fold
 
 
 def test_unchanged_folder_syncs_without_reading_or_embedding(qa, folder, monkeypatch):
-    import qa.loaders as loaders
+    import qa.ingest.loaders as loaders
 
     def never(*args, **kwargs):
         raise AssertionError("an unchanged file was read")

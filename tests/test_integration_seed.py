@@ -2,7 +2,7 @@
 
 
 from qa import QA
-from qa.relevance import supports
+from qa.evaluation.relevance import supports
 from tests.helpers import SEED_DOC
 
 
@@ -18,7 +18,7 @@ def test_seed_answerable_questions_are_answered_with_evidence_cited(seed_qa, see
         assert any(supports(c.text, q["evidence"]) for c in answer.citations), q["id"]
     # "How many North Korean combat troops were sent?" sits at the threshold (confidence 0.19 vs
     # 0.2): its answer is a clause of a 50-word sentence, which MiniLM scores at 0.33 against the
-    # question (README, "Abstention"). Any other decline, or a second one, is a regression.
+    # question (bench/README.md, "Answers (pyfaq)"). Any other decline, or a second one, is a regression.
     assert all(qid == "seed-10" for qid, _ in declined), declined
 
 

@@ -1,4 +1,10 @@
-from qa.presentation import chat_message, display_source, highlighted_passage_html, location_label, sources_html
+from qa.presentation import (
+    chat_message,
+    display_source,
+    highlighted_passage_html,
+    location_label,
+    sources_html,
+)
 from qa.types import Answer, Citation
 
 HOSTILE = 'Intro. <script>window.__pwned=1</script> <img src=x onerror="alert(1)"> ![i](http://evil/x.png) [l](javascript:alert(1)) done.'

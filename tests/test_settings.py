@@ -1,8 +1,8 @@
 import pytest
 
 from qa import InputError
-from qa.answering import AnswerSettings
-from qa.retrieval import SearchSettings
+from qa.answers.answering import AnswerSettings
+from qa.retrieval.hybrid import SearchSettings
 from qa.settings import convert_setting
 
 

@@ -1,4 +1,11 @@
-from qa.text import content_terms, sentence_spans, split_blocks, split_sentences, split_words, word_count
+from qa.text import (
+    content_terms,
+    sentence_spans,
+    split_blocks,
+    split_sentences,
+    split_words,
+    word_count,
+)
 
 
 def _texts(text, spans):

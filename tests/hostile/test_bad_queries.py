@@ -3,7 +3,7 @@
 import pytest
 
 from qa import Answer, InputError
-from qa.answering import ABSTAIN_TEXT
+from qa.answers.answering import ABSTAIN_TEXT
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from qa import QA
-from qa.loaders import load_documents
+from qa.ingest.loaders import load_documents
 from tests.helpers import pdf_bytes
 
 
@@ -94,7 +94,7 @@ def test_memory_stays_bounded_on_large_files(tmp_path, hashing_embedder):
     # file into memory would raise it by 100 MB.
     script = (
         "import resource, sys\n"
-        "from qa.loaders import load_documents\n"
+        "from qa.ingest.loaders import load_documents\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "result = load_documents([sys.argv[1]])  # default cap: 64 MB\n"
         "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
@@ -111,7 +111,7 @@ def test_file_disappearing_mid_scan_is_reported(tmp_path, monkeypatch):
     folder.mkdir()
     (folder / "a.txt").write_text("Alpha text.", encoding="utf-8")
     (folder / "b.txt").write_text("Beta text.", encoding="utf-8")
-    import qa.loaders as loaders
+    import qa.ingest.loaders as loaders
 
     real = loaders.load_file
 

@@ -1,0 +1,1 @@
+"""Building answers from passages: sentence scoring, composition, answer-type cues, calibrated confidence."""

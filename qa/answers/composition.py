@@ -1,0 +1,429 @@
+"""Chosen sentences -> the answer a person reads: clean quotes, code kept as code, context.
+
+The answer is copied from the documents, never written, but a quote copied blindly reads badly:
+a sentence unit can start with the heading above it ("## The Honey Council Since 1921 The
+council ..."), a list item brings its marker, a code example loses its line breaks, and a
+sentence that opens with "It" or ends with ":" means little alone. This module sees the
+structure of a span of passage text (:func:`segments`), trims what is not prose from the ends of
+a quote (:func:`trim_quote`), widens a lead sentence with the context a reader needs
+(:func:`widen_lead`) and renders quotes as inert Markdown (:func:`render_quote`).
+
+Every function works on ``(start, end)`` offsets into the passage text, so a quote shown to the
+reader is always an exact span of the document (``citation.highlight``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..text import looks_hard_wrapped, split_sentences
+
+Span = tuple[int, int]
+
+# A list marker alone on its line (HTML list items are extracted as "-" then the item's text).
+_MARKER_ONLY = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)])[ \t]*$")
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)])[ \t]+(?=\S)")
+_ATX_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
+_SETEXT_RULE = re.compile(r"^[ \t]{0,3}(?:=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
+# Lines that can only be code: interpreter and shell prompts, indented code, common statements.
+_CODE_PROMPT = re.compile(r"^(?:>>>|\.\.\.(?:[ \t]|$)|\$[ \t]|In \[\d+\]:|C:\\>)")
+_CODE_START = re.compile(
+    r"^[ \t]*(?:def |class |import |from \S+ import |return\b|if .*:$|for .*:$|while .*:$|try:$|except\b.*:$|"
+    r"with .*:$|elif .*:$|else:$|@\w|#include|print\(|[A-Za-z_][\w.]*\s*(?:=|\+=|-=)\s*\S|[A-Za-z_][\w.]*\(.*\)\s*$)"
+)
+# Sentence punctuation at the end of a line or before a space: a line with it is prose, not a title.
+_SENTENCE_PUNCTUATION = re.compile(r"[.!?…:;][\"'”’»)\]]*(?:\s|$)")
+# A sentence opening with one of these leans on the sentence before it.
+_REFERS_BACK = re.compile(r"^(?:it|its|this|that|these|those|they|their|them|such|he|she|here|there|thus|so|hence|otherwise)\b", re.IGNORECASE)
+# A following sentence opening with one of these carries the answer on.
+_CONTINUES = re.compile(
+    r"^(?:for example|for instance|e\.g\.|i\.e\.|in that case|in this case|otherwise|instead|then|this|that|these|it|they|so|however|but|note that)\b",
+    re.IGNORECASE,
+)
+HEADING_MAX_WORDS = 16
+# "Source code: Lib/copy.py", "Default: None": a short line naming a value, not a sentence. It is
+# quotable (it may be what is asked), but it is not what a section says first.
+LABEL_MAX_WORDS = 6
+_LABEL = re.compile(r"^[^.!?…:;\n]{1,40}:\s+\S[^\n]*$")
+_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")
+QUESTION_HEADING_MAX_WORDS = 30
+# A lead shorter than this rarely stands alone ("Yes.", "See below."): the next sentence joins it.
+SHORT_LEAD_WORDS = 12
+CODE_MAX_LINES = 12
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A span of passage text of one kind: ``"heading"``, ``"text"`` (prose), ``"item"`` (a list
+    item's text, marker excluded) or ``"code"`` (lines kept as they are)."""
+
+    kind: str
+    start: int
+    end: int
+
+
+def _lines(text: str, start: int, end: int) -> list[Span]:
+    """Non-blank lines of ``text[start:end]`` as spans (trailing spaces excluded)."""
+    out = []
+    pos = start
+    while pos < end:
+        newline = text.find("\n", pos, end)
+        stop = end if newline < 0 else newline
+        a, b = pos, stop
+        while b > a and text[b - 1] in " \t\r":
+            b -= 1
+        if text[a:b].strip():
+            out.append((a, b))
+        pos = stop + 1
+    return out
+
+
+def _looks_like_code(line: str) -> bool:
+    return bool(_CODE_PROMPT.match(line) or _CODE_START.match(line) or line.startswith(("    ", "\t")))
+
+
+def _blocks(text: str, start: int, end: int) -> list[list[Span]]:
+    """Lines grouped into blocks separated by blank lines."""
+    blocks: list[list[Span]] = []
+    previous_end = None
+    for a, b in _lines(text, start, end):
+        if previous_end is None or text[previous_end:a].count("\n") >= 2:
+            blocks.append([(a, b)])
+        else:
+            blocks[-1].append((a, b))
+        previous_end = b
+    return blocks
+
+
+def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: bool) -> bool:
+    """Append the segments of one paragraph ``block`` (its line spans) to ``out``; returns
+    whether a list marker is waiting for its item."""
+    lines = [text[a:b] for a, b in block]
+    first_a, first_b = block[0]
+    if len(lines) == 1 and _MARKER_ONLY.match(lines[0]):
+        return True
+    if pending_marker:
+        out.append(Segment("item", first_a, block[-1][1]))
+        return False
+    if _ATX_HEADING.match(lines[0]):
+        out.append(Segment("heading", first_a, first_b))
+        if len(block) > 1:
+            out.append(Segment("text", block[1][0], block[-1][1]))
+        return False
+    if len(lines) == 2 and _SETEXT_RULE.match(lines[1]):
+        out.append(Segment("heading", first_a, block[1][1]))
+        return False
+    if _LIST_ITEM.match(lines[0]):
+        for (a, b), line in zip(block, lines):
+            marker = _LIST_ITEM.match(line)
+            if marker:
+                out.append(Segment("item", a + marker.end(), b))
+            elif out and out[-1].kind == "item":
+                out[-1] = Segment("item", out[-1].start, b)
+        return False
+    if len(lines) == 1 and len(lines[0].split()) <= HEADING_MAX_WORDS and not _SENTENCE_PUNCTUATION.search(lines[0]):
+        out.append(Segment("heading", first_a, first_b))  # a title line: short, no end punctuation
+        return False
+    if len(lines) == 1 and len(lines[0].split()) <= QUESTION_HEADING_MAX_WORDS and is_question(lines[0]):
+        # A question alone on its line is what the text under it answers (a FAQ entry, an HTML
+        # heading): quoting it as the answer would only repeat the question.
+        out.append(Segment("heading", first_a, first_b))
+        return False
+    out.append(Segment("text", first_a, block[-1][1]))
+    return False
+
+
+def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]:
+    r"""The structure of ``text[start:end]``: headings, prose, list items and code, in order.
+
+    Paragraphs are separated by blank lines, or by single line breaks where the text is not
+    hard-wrapped (the same rule as :func:`qa.text.split_blocks`); a paragraph whose lines look
+    like code is one code segment.
+
+    >>> t = "## Setup\n\nRun this:\n\n>>> import os\n>>> os.getcwd()\n\n-\n\nfirst item"
+    >>> [(s.kind, t[s.start:s.end]) for s in segments(t)]
+    [('heading', '## Setup'), ('text', 'Run this:'), ('code', '>>> import os\n>>> os.getcwd()'), ('item', 'first item')]
+    """
+    end = len(text) if end is None else end
+    out: list[Segment] = []
+    in_fence = False
+    fence_lines: list[Span] = []
+    pending_marker = False
+    for block in _blocks(text, start, end):
+        lines = [text[a:b] for a, b in block]
+        if in_fence or any(_FENCE.match(line) for line in lines):
+            for (a, b), line in zip(block, lines):
+                if _FENCE.match(line):
+                    if in_fence and fence_lines:
+                        out.append(Segment("code", fence_lines[0][0], fence_lines[-1][1]))
+                    fence_lines = []
+                    in_fence = not in_fence
+                elif in_fence:
+                    fence_lines.append((a, b))
+                else:
+                    pending_marker = _classify(text, [(a, b)], out, pending_marker)
+            continue
+        code_lines = sum(_looks_like_code(line) for line in lines)
+        if code_lines and (len(lines) == 1 and _CODE_PROMPT.match(lines[0]) or len(lines) > 1 and code_lines * 2 >= len(lines)):
+            out.append(Segment("code", block[0][0], block[-1][1]))
+            pending_marker = False
+            continue
+        if len(lines) > 1 and not looks_hard_wrapped(lines) and not _LIST_ITEM.match(lines[0]) and not _SETEXT_RULE.match(lines[-1]):
+            for line in block:  # one paragraph per line
+                pending_marker = _classify(text, [line], out, pending_marker)
+        else:
+            pending_marker = _classify(text, block, out, pending_marker)
+    if in_fence and fence_lines:
+        out.append(Segment("code", fence_lines[0][0], fence_lines[-1][1]))
+    return out
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The smallest quotable part of a passage: one sentence of prose or of a list item, or a
+    whole heading or code block. ``block`` indexes the :class:`Segment` (paragraph, item, code
+    block) it belongs to: pieces with the same ``block`` are one paragraph."""
+
+    kind: str
+    start: int
+    end: int
+    block: int
+
+
+def pieces(text: str) -> list[Piece]:
+    r"""The passage ``text`` as quotable pieces, in order (see :class:`Piece`).
+
+    >>> t = "## Setup\n\nRun it. It is fast.\n\n$ make run"
+    >>> [(p.kind, t[p.start:p.end], p.block) for p in pieces(t)]
+    [('heading', '## Setup', 0), ('text', 'Run it.', 1), ('text', 'It is fast.', 1), ('code', '$ make run', 2)]
+    """
+    out: list[Piece] = []
+    for index, segment in enumerate(segments(text)):
+        if segment.kind in ("text", "item"):
+            for a, b in split_sentences(text, segment.start, segment.end):
+                out.append(Piece(segment.kind, a, b, index))
+        else:
+            out.append(Piece(segment.kind, segment.start, segment.end, index))
+    return out
+
+
+def _inside(parts: Sequence[Piece], start: int, end: int) -> list[int]:
+    """Indices of the pieces that overlap ``[start, end)``, headings at either end dropped."""
+    chosen = [i for i, p in enumerate(parts) if p.start < end and p.end > start]
+    while chosen and parts[chosen[0]].kind == "heading":
+        chosen.pop(0)
+    while chosen and parts[chosen[-1]].kind == "heading":
+        chosen.pop()
+    return chosen
+
+
+def trim_quote(text: str, start: int, end: int, parts: Sequence[Piece] | None = None) -> Span | None:
+    """``(start, end)`` without the headings that open or close it (the index's sentence units
+    join a heading to the sentence under it); ``None`` when nothing but headings is left, since
+    such a span does not answer anything."""
+    parts = pieces(text) if parts is None else parts
+    chosen = _inside(parts, start, end)
+    if not chosen:
+        return None
+    return max(start, parts[chosen[0]].start), min(end, parts[chosen[-1]].end)
+
+
+def is_question(text: str) -> bool:
+    """Whether a sentence asks rather than tells (it ends with a question mark).
+
+    >>> is_question("How do I stop it?"), is_question("Use os.kill().")
+    (True, False)
+    """
+    return text.rstrip().rstrip("\"'”’»)]").endswith("?")
+
+
+def opens_section(text: str, start: int, parts: Sequence[Piece], *, passage_opens_section: bool) -> bool:
+    r"""Whether the quote starting at ``start`` is the first thing said in its section: the first
+    prose after a question heading ("How do I ...?" alone on its line), or the first prose of a
+    passage that starts where a section of its document starts (after its heading, if any).
+
+    >>> t = "Setup\n\nHow do I install it?\n\nRun the installer. Then reboot."
+    >>> opens_section(t, t.index("Run"), pieces(t), passage_opens_section=False)
+    True
+    >>> opens_section(t, t.index("Then"), pieces(t), passage_opens_section=True)
+    False
+    """
+    if is_label(text[start : next((p.end for p in parts if p.start >= start), len(text))]):
+        return False
+    # Walk back over what precedes the quote (labels do not count): a question heading right
+    # before it, or nothing but headings back to the start of a passage that starts a section.
+    before = (p for p in reversed(parts) if p.end <= start and (p.kind == "heading" or not is_label(text[p.start : p.end])))
+    previous = next(before, None)
+    if previous is None:
+        return passage_opens_section
+    if previous.kind != "heading":
+        return False
+    if is_question(text[previous.start : previous.end]):
+        return True
+    return passage_opens_section and all(p.kind == "heading" for p in before)
+
+
+def is_label(line: str) -> bool:
+    """Whether ``line`` is a short "name: value" line rather than a sentence.
+
+    >>> is_label("Source code: Lib/copy.py"), is_label("Run this: it is fast."), is_label("Assignment copies nothing.")
+    (True, False, False)
+    """
+    line = line.strip()
+    return len(line.split()) <= LABEL_MAX_WORDS and bool(_LABEL.match(line)) and not _ENDS_SENTENCE.search(line)
+
+
+def is_code(parts: Sequence[Piece], start: int, end: int) -> bool:
+    """Whether ``[start, end)`` holds nothing but code (a code block is never the answer's lead)."""
+    inside = [p for p in parts if p.start < end and p.end > start]
+    return bool(inside) and all(p.kind == "code" for p in inside)
+
+
+def refers_back(text: str) -> bool:
+    """Whether a sentence opens with a word that points to the sentence before it.
+
+    >>> refers_back("It is stored in a list."), refers_back("Lists are mutable.")
+    (True, False)
+    """
+    return bool(_REFERS_BACK.match(text.lstrip("\"'“‘(«[ ")))
+
+
+def _words(text: str, part: Piece) -> int:
+    return 0 if part.kind == "code" else len(text[part.start : part.end].split())
+
+
+def widen_lead(text: str, start: int, end: int, *, max_words: int, parts: Sequence[Piece] | None = None) -> Span:
+    """The span to quote for a lead sentence ``text[start:end]`` of a passage: the sentence,
+    trimmed of headings, plus
+
+    * the sentence before it when the lead opens with "It/This/They..." (it may end the
+      previous paragraph);
+    * the sentence after it when it carries the lead on ("For example", "This", "Otherwise"...;
+      it may open the next paragraph), or when the lead is too short to stand alone or ends
+      with ":" (same paragraph);
+    * the code block or list that a lead ending with ":" introduces.
+
+    Context is added only while the quote stays within ``max_words`` words of prose.
+
+    >>> t = "Intro. Lists are mutable. This means you can change them. Tuples are not."
+    >>> a = t.index("Lists"); b = t.index(" This")
+    >>> t[slice(*widen_lead(t, a, b, max_words=60))]
+    'Lists are mutable. This means you can change them.'
+    """
+    parts = pieces(text) if parts is None else parts
+    chosen = _inside(parts, start, end)
+    if not chosen:
+        return start, end
+    first, last = chosen[0], chosen[-1]
+    words = sum(_words(text, parts[i]) for i in chosen)
+    lead_text = text[parts[first].start : parts[last].end]
+    if first > 0 and refers_back(lead_text):
+        before = parts[first - 1]
+        # The sentence referred to may end the previous paragraph ("... resolutions." / "This is
+        # particularly egregious ..."), but never lies across a heading, a list or code.
+        joinable = before.block == parts[first].block or before.kind == parts[first].kind == "text"
+        if before.kind != "heading" and joinable and words + _words(text, before) <= max_words:
+            first -= 1
+            words += _words(text, before)
+    if last + 1 < len(parts):
+        after = parts[last + 1]
+        ending = text[parts[last].start : parts[last].end].rstrip()
+        if ending.endswith(":") and after.kind in ("code", "item"):
+            last += 1
+            while last + 1 < len(parts) and parts[last + 1].kind == after.kind and parts[last + 1].block != parts[last].block and after.kind == "item":
+                if words + _words(text, parts[last + 1]) > max_words:
+                    break
+                last += 1
+                words += _words(text, parts[last])
+        elif after.kind == parts[last].kind != "code":
+            following = text[after.start : after.end].lstrip()
+            same_paragraph = after.block == parts[last].block
+            continues = refers_back(following) or bool(_CONTINUES.match(following))
+            wanted = continues if not same_paragraph else continues or ending.endswith(":") or words < SHORT_LEAD_WORDS
+            if wanted and (same_paragraph or after.kind == "text") and words + _words(text, after) <= max_words:
+                last += 1
+    return parts[first].start, parts[last].end
+
+
+def prose_words(text: str, start: int, end: int) -> int:
+    """Words of a quote outside code blocks (what the reader reads as the answer)."""
+    return sum(_words(text, p) for p in pieces(text) if p.start < end and p.end > start)
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+_INLINE_MARKUP = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__|\[([^\]\n]+)\]\([^)\s]*\)")
+
+
+def _inline_prose(text: str) -> str:
+    """One line of prose as inert Markdown: the source's own emphasis and link markup is dropped
+    (keeping the words), whitespace collapsed, HTML escaped, Markdown syntax backslash-escaped."""
+    text = _INLINE_MARKUP.sub(lambda m: m.group(1) or m.group(2) or m.group(3), text)
+    text = html.escape(" ".join(text.split()), quote=False)
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def _code_block(code: str) -> str:
+    """A fenced code block that no backtick run inside ``code`` can close."""
+    lines = code.split("\n")
+    if len(lines) > CODE_MAX_LINES:
+        lines = lines[:CODE_MAX_LINES] + ["…"]
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n" + "\n".join(lines) + f"\n{fence}"
+
+
+def render_quote(text: str, start: int, end: int, *, marker: str, bold: bool, parts: Sequence[Piece] | None = None) -> str:
+    r"""Markdown for the quote ``text[start:end]``: prose (bold for the lead), list items as a
+    list, code as a fenced block; ``marker`` (e.g. ``"[1]"``) follows the prose it cites.
+
+    >>> print(render_quote("Run this:\n\n$ ls <b>", 0, 19, marker="[1]", bold=True))
+    **Run this:** [1]
+    <BLANKLINE>
+    ```text
+    $ ls <b>
+    ```
+    """
+    parts = pieces(text) if parts is None else parts
+    chosen = [p for p in parts if p.start < end and p.end > start and p.kind != "heading"]
+    if not chosen:
+        chosen = [Piece("text", start, end, 0)]
+    rendered: list[str] = []
+    prose: list[str] = []
+    marked = False
+
+    def flush_prose() -> None:
+        nonlocal marked
+        if prose:
+            line = " ".join(prose)
+            line = f"**{line}**" if bold else line
+            if not marked:
+                line += f" {marker}"
+                marked = True
+            rendered.append(line)
+            prose.clear()
+
+    previous: Piece | None = None
+    for part in chosen:
+        chunk = text[max(start, part.start) : min(end, part.end)]
+        if part.kind == "text":
+            prose.append(_inline_prose(chunk))
+        elif part.kind == "item":
+            flush_prose()
+            if previous is not None and previous.kind == "item" and previous.block == part.block:
+                rendered[-1] += " " + _inline_prose(chunk)
+            elif rendered and rendered[-1].startswith("- "):
+                rendered[-1] += "\n- " + _inline_prose(chunk)
+            else:
+                rendered.append("- " + _inline_prose(chunk))
+        else:
+            flush_prose()
+            rendered.append(_code_block(chunk))
+        previous = part
+    flush_prose()
+    if not marked:
+        rendered.append(marker)
+    return "\n\n".join(rendered)

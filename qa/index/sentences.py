@@ -1,0 +1,238 @@
+"""Sentence vectors of every passage, for max-sim rescoring and answer highlighting.
+
+A passage vector blurs several ideas into one point; the question is usually answered by one
+sentence. So each passage also stores one vector per sentence, and a candidate passage is
+rescored by its best sentence's similarity to the question (measured on pyfaq: +12 points
+hit@5 over passage vectors alone, see bench/README.md). The same vectors pick the sentence to highlight
+in an answer, so answering needs no model call beyond the question's own embedding.
+
+Layout (CSR): the sentences of passage ``i`` are rows ``indptr[i]:indptr[i + 1]`` of ``spans``
+(start/end offsets inside the passage text), ``codes`` and ``scales``: each vector is stored as
+8-bit codes times one scale per row (vector = codes * scale). That is a quarter of float32 and
+half of float16, which the sentence vectors are most of an index's size; measured on pyfaq, the
+codes keep a cosine of 0.99997 (mean; 0.99992 min) to the vectors and leave retrieval and answers
+unchanged (bench/README.md, "Scale").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..answers.composition import segments
+from ..text import is_record, sentence_spans
+
+# Sentences longer than this are code blocks or tables; their first words say what they are,
+# and embedding all of a 500-word block would cost more than the rest of its passage.
+MAX_SENTENCE_WORDS = 60
+
+
+# Fragments shorter than this (headings, list items, code lines) join the next sentence: alone
+# they match questions by accident, and they would multiply the vectors to store.
+MIN_UNIT_WORDS = 8
+
+
+def passage_sentence_spans(text: str, min_words: int = MIN_UNIT_WORDS, *, code_units: bool = True) -> list[tuple[int, int]]:
+    r"""Sentence-like units inside a passage text: sentences, with fragments under ``min_words``
+    words merged into the next one (at least one span for any non-blank text).
+
+    With ``code_units`` a code block (see :func:`qa.answers.composition.segments`) is one unit and is
+    never merged with the prose around it: "print(x)\n10\n\nIn Python, variables ..." would
+    otherwise give the sentence a vector half made of code.
+
+    >>> text = "Install\n\nRun the installer and follow the steps shown. Then reboot the machine and log in again as before."
+    >>> [text[a:b] for a, b in passage_sentence_spans(text)]
+    ['Install\n\nRun the installer and follow the steps shown.', 'Then reboot the machine and log in again as before.']
+    >>> code = "Try this:\n\n$ make run\n$ make test\n\nBoth commands set everything up on a fresh machine."
+    >>> [code[a:b] for a, b in passage_sentence_spans(code)]
+    ['Try this:', '$ make run\n$ make test', 'Both commands set everything up on a fresh machine.']
+    """
+    spans = sentence_spans(text)
+    if not spans:
+        return [(0, len(text))] if text.strip() else []
+    if not code_units:
+        return _merge_short(text, spans, min_words)
+    code = [s for s in segments(text) if s.kind == "code"]
+    units: list[tuple[int, int]] = []
+    prose: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        block = next((c for c in code if c.start <= spans[i][0] < c.end), None)
+        if block is None:
+            prose.append(spans[i])
+            i += 1
+            continue
+        units.extend(_merge_short(text, prose, min_words))
+        prose = []
+        end = spans[i][1]
+        while i < len(spans) and spans[i][0] < block.end:
+            end = max(end, spans[i][1])
+            i += 1
+        units.append((block.start if block.start <= end else spans[i - 1][0], end))
+    units.extend(_merge_short(text, prose, min_words))
+    return units
+
+
+def _merge_short(text: str, spans: list[tuple[int, int]], min_words: int) -> list[tuple[int, int]]:
+    r"""Consecutive sentence spans with fragments under ``min_words`` merged into the next one.
+    A table row (:func:`qa.text.is_record`) ends its unit: rows are never glued together.
+
+    >>> t = "Troops\n\nCountry: Japan; Troops: 1,500\n\nCountry: Korea; Troops: 900"
+    >>> [t[a:b] for a, b in _merge_short(t, [(0, 6), (8, 37), (39, 66)], 8)]
+    ['Troops\n\nCountry: Japan; Troops: 1,500', 'Country: Korea; Troops: 900']
+    """
+    if not spans:
+        return []
+    units: list[tuple[int, int]] = []
+    unit_closed: list[bool] = []  # whether each finished unit ends with a table row
+    start, end, words = spans[0][0], spans[0][1], len(text[spans[0][0] : spans[0][1]].split())
+    closed = is_record(text[start:end])
+    for a, b in spans[1:]:
+        n = len(text[a:b].split())
+        if words < min_words and not closed and words + n <= MAX_SENTENCE_WORDS:
+            end, words = b, words + n
+        else:
+            units.append((start, end))
+            unit_closed.append(closed)
+            start, end, words = a, b, n
+        closed = is_record(text[a:b])
+    tail_joins = units and words < min_words and not closed and not unit_closed[-1]
+    if tail_joins and len(text[units[-1][0] : end].split()) <= MAX_SENTENCE_WORDS:
+        units[-1] = (units[-1][0], end)  # a short tail joins the unit before it
+    else:
+        units.append((start, end))
+    return units
+
+
+def sentence_embed_text(sentence: str) -> str:
+    """What is embedded for a sentence: its words, cut to :data:`MAX_SENTENCE_WORDS`."""
+    return " ".join(sentence.split()[:MAX_SENTENCE_WORDS])
+
+
+def quantize_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as int8 codes and a float32 scale each (the row's largest magnitude maps to 127).
+
+    >>> codes, scales = quantize_rows(np.array([[0.6, -0.8], [0.0, 0.0]]))
+    >>> codes.tolist(), [round(float(s), 5) for s in scales]
+    ([[95, -127], [0, 0]], [0.0063, 0.0])
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    largest = np.abs(vectors).max(axis=1) if vectors.size else np.zeros(len(vectors), dtype=np.float32)
+    scales = (largest / 127.0).astype(np.float32)
+    safe = np.where(scales > 0, scales, 1.0)[:, None]
+    codes = np.clip(np.rint(vectors / safe), -127, 127).astype(np.int8)
+    return codes, scales
+
+
+class RowVectors:
+    """Read access to the float32 vectors of a :class:`SentenceTable`, row by row (decoded on
+    demand: the whole table is never expanded)."""
+
+    def __init__(self, codes: np.ndarray, scales: np.ndarray) -> None:
+        self._codes, self._scales = codes, scales
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __getitem__(self, row: int) -> np.ndarray:
+        return self._codes[row].astype(np.float32) * np.float32(self._scales[row])
+
+
+@dataclass
+class SentenceTable:
+    """Per-passage sentence spans and vectors (see the module docstring)."""
+
+    indptr: np.ndarray  # int64 [n_passages + 1]
+    spans: np.ndarray  # int32 [n_sentences, 2]
+    codes: np.ndarray  # int8 [n_sentences, dim]
+    scales: np.ndarray  # float32 [n_sentences]
+
+    @classmethod
+    def empty(cls, dim: int) -> "SentenceTable":
+        return cls(
+            np.zeros(1, dtype=np.int64), np.zeros((0, 2), dtype=np.int32), np.zeros((0, dim), dtype=np.int8), np.zeros(0, dtype=np.float32)
+        )
+
+    @classmethod
+    def from_lists(cls, spans: Sequence[Sequence[tuple[int, int]]], vectors: np.ndarray, dim: int) -> "SentenceTable":
+        """Build from per-passage span lists and the matching vectors (rows in the same order)."""
+        counts = np.array([len(s) for s in spans], dtype=np.int64)
+        indptr = np.zeros(len(spans) + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        flat = np.array([span for group in spans for span in group], dtype=np.int32).reshape(-1, 2)
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+        if len(flat) != len(vectors):
+            raise ValueError(f"{len(flat)} sentence spans but {len(vectors)} vectors")
+        return cls(indptr, flat, *quantize_rows(vectors))
+
+    @property
+    def dim(self) -> int:
+        return int(self.codes.shape[1])
+
+    @property
+    def vectors(self) -> RowVectors:
+        """The vectors, decoded row by row on access."""
+        return RowVectors(self.codes, self.scales)
+
+    @property
+    def passages(self) -> int:
+        return len(self.indptr) - 1
+
+    def __len__(self) -> int:
+        return int(self.indptr[-1])
+
+    def rows(self, passage: int) -> slice:
+        return slice(int(self.indptr[passage]), int(self.indptr[passage + 1]))
+
+    def spans_of(self, passage: int) -> list[tuple[int, int]]:
+        return [(int(a), int(b)) for a, b in self.spans[self.rows(passage)]]
+
+    def select(self, passages: Sequence[int]) -> "SentenceTable":
+        """The table restricted to ``passages`` (in that order)."""
+        if not len(passages):
+            return SentenceTable.empty(self.dim)
+        row_index = np.concatenate([np.arange(self.indptr[p], self.indptr[p + 1]) for p in passages])
+        counts = np.array([self.indptr[p + 1] - self.indptr[p] for p in passages], dtype=np.int64)
+        indptr = np.zeros(len(passages) + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return SentenceTable(indptr, np.asarray(self.spans[row_index]), np.asarray(self.codes[row_index]), np.asarray(self.scales[row_index]))
+
+    @staticmethod
+    def concat(tables: Sequence["SentenceTable"]) -> "SentenceTable":
+        indptrs, offset = [np.zeros(1, dtype=np.int64)], 0
+        for table in tables:
+            indptrs.append(table.indptr[1:] + offset)
+            offset += len(table)
+        return SentenceTable(
+            np.concatenate(indptrs),
+            np.concatenate([np.asarray(t.spans) for t in tables]),
+            np.concatenate([np.asarray(t.codes) for t in tables]),
+            np.concatenate([np.asarray(t.scales) for t in tables]),
+        )
+
+    def _similarities(self, row_index, query_vector: np.ndarray) -> np.ndarray:
+        codes = np.asarray(self.codes[row_index], dtype=np.float32)
+        return (codes @ np.asarray(query_vector, dtype=np.float32)) * np.asarray(self.scales[row_index], dtype=np.float32)
+
+    def similarities(self, passage: int, query_vector: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each sentence of ``passage`` to the (unit) query vector."""
+        return self._similarities(self.rows(passage), query_vector)
+
+    def best_similarities(self, passages: Sequence[int], query_vector: np.ndarray) -> np.ndarray:
+        """For each passage, the similarity of its best sentence (``-1`` for a passage without
+        sentences)."""
+        out = np.full(len(passages), -1.0, dtype=np.float32)
+        if not len(passages):
+            return out
+        starts = self.indptr[np.asarray(passages)]
+        ends = self.indptr[np.asarray(passages) + 1]
+        row_index = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if len(self) else np.zeros(0, dtype=np.int64)
+        if not len(row_index):
+            return out
+        sims = self._similarities(row_index, query_vector)
+        counts = ends - starts
+        owners = np.repeat(np.arange(len(passages)), counts)
+        np.maximum.at(out, owners, sims)
+        return out

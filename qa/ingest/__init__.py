@@ -1,0 +1,1 @@
+"""Reading files into documents: loaders, formats, chunking, folder watching."""

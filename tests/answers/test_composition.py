@@ -1,0 +1,179 @@
+from qa.answers.composition import (
+    is_code,
+    is_label,
+    opens_section,
+    pieces,
+    prose_words,
+    render_quote,
+    segments,
+    trim_quote,
+    widen_lead,
+)
+
+MARKDOWN = """# Honey
+
+## The Honey Council Since 1921
+
+The council sets the price of honey every spring. It meets in Paris.
+
+To start the hive, run this:
+
+```
+hive --start <b>
+hive --status
+```
+
+- first **item** with [a link](http://example.org)
+- second item
+"""
+
+
+def _kinds(text):
+    return [(s.kind, text[s.start : s.end]) for s in segments(text)]
+
+
+def test_segments_see_headings_prose_code_and_list_items():
+    kinds = _kinds(MARKDOWN)
+    assert kinds[:3] == [("heading", "# Honey"), ("heading", "## The Honey Council Since 1921"), ("text", "The council sets the price of honey every spring. It meets in Paris.")]
+    assert ("code", "hive --start <b>\nhive --status") in kinds
+    assert [k for k in kinds if k[0] == "item"] == [("item", "first **item** with [a link](http://example.org)"), ("item", "second item")]
+
+
+def test_segments_of_html_extracted_text():
+    # HTML lists are extracted as a "-" line then the item; <pre> blocks keep their lines.
+    text = "The following help:\n\n-\n\nNuitka (Cross-platform)\n\n-\n\nPyInstaller\n\nThis code:\n\n>>> x = 10\n>>> def bar():\n...     print(x)\n\nworks."
+    kinds = _kinds(text)
+    assert ("item", "Nuitka (Cross-platform)") in kinds and ("item", "PyInstaller") in kinds
+    assert ("code", ">>> x = 10\n>>> def bar():\n...     print(x)") in kinds
+    assert ("heading", "-") not in kinds and ("text", "-") not in kinds
+
+
+def test_one_line_paragraphs_are_paragraphs():
+    text = "NATO countries condemn the deployment – statement\nThe countries condemn it strongly today.\nThis is serious."
+    assert [k for k, _ in _kinds(text)] == ["heading", "text", "text"]
+
+
+def test_hard_wrapped_prose_stays_one_paragraph():
+    line = "word " * 12
+    text = "\n".join([line.strip()] * 5) + "."
+    assert [k for k, _ in _kinds(text)] == ["text"]
+
+
+def test_trim_quote_drops_headings_glued_to_a_sentence():
+    start = MARKDOWN.index("## The Honey")
+    end = MARKDOWN.index("spring.") + len("spring.")
+    a, b = trim_quote(MARKDOWN, start, end)
+    assert MARKDOWN[a:b] == "The council sets the price of honey every spring."
+    assert trim_quote(MARKDOWN, 0, MARKDOWN.index("\n\nThe council")) is None  # headings only
+
+
+def test_widen_lead_adds_the_sentence_referred_to_and_the_one_that_continues():
+    text = "Intro line here. Lists are mutable. This means you can change them in place, after creation. Tuples are not."
+    a = text.index("This means")
+    b = text.index(" Tuples")
+    assert text[slice(*widen_lead(text, a, b, max_words=60))] == "Lists are mutable. This means you can change them in place, after creation."
+    a, b = text.index("Lists"), text.index(" This")
+    assert text[slice(*widen_lead(text, a, b, max_words=60))] == "Lists are mutable. This means you can change them in place, after creation."
+    # the word budget holds
+    assert text[slice(*widen_lead(text, a, b, max_words=4))] == "Lists are mutable."
+
+
+def test_widen_lead_crosses_a_paragraph_only_for_a_referring_sentence():
+    text = "The plan violates three resolutions.\n\"This is particularly egregious given its status.\"\nOther news follows here today."
+    a, b = 0, text.index("\n")
+    assert text[slice(*widen_lead(text, a, b, max_words=60))] == text[: text.index("\nOther")]
+    a = text.index("This")
+    b = text.index("\nOther")
+    assert text[slice(*widen_lead(text, a - 1, b, max_words=60))].startswith("The plan violates")
+    a = text.index("Other")
+    assert text[slice(*widen_lead(text, a, len(text), max_words=60))] == "Other news follows here today."
+
+
+def test_widen_lead_takes_the_code_or_list_a_colon_introduces():
+    a = MARKDOWN.index("To start")
+    b = MARKDOWN.index("this:") + len("this:")
+    start, end = widen_lead(MARKDOWN, a, b, max_words=60)
+    assert MARKDOWN[start:end].startswith("To start the hive") and MARKDOWN[start:end].endswith("hive --status")
+    assert prose_words(MARKDOWN, start, end) == 6  # the code is not counted as words of the answer
+
+
+def test_render_quote_keeps_code_as_code_and_drops_markup():
+    a = MARKDOWN.index("To start")
+    start, end = widen_lead(MARKDOWN, a, a + len("To start the hive, run this:"), max_words=60)
+    rendered = render_quote(MARKDOWN, start, end, marker="[1]", bold=True)
+    assert rendered.startswith("**To start the hive, run this:** [1]\n\n```text\nhive --start <b>\nhive --status\n```")
+    items = render_quote(MARKDOWN, MARKDOWN.index("first"), len(MARKDOWN), marker="[2]", bold=False)
+    assert items == "- first item with a link\n- second item\n\n[2]"
+    assert "](" not in items and "**" not in items
+
+
+def test_render_quote_makes_document_text_inert():
+    text = "Click <img src=x onerror=alert(1)> or ![i](http://evil/x.png) now, *really*."
+    rendered = render_quote(text, 0, len(text), marker="[1]", bold=False)
+    assert "<img" not in rendered and "&lt;img" in rendered
+    assert "![" not in rendered and "](" not in rendered and "evil" not in rendered  # link syntax dropped, words kept
+    code = "Run:\n\n$ echo ``` done\n$ ls"
+    rendered = render_quote(code, 0, len(code), marker="[1]", bold=False)
+    assert "````text\n$ echo ``` done\n$ ls\n````" in rendered  # a fence no backtick run inside can close
+
+
+def test_pieces_are_sentences_of_paragraphs():
+    text = "## Setup\n\nRun it. It is fast.\n\n$ make run"
+    assert [(p.kind, text[p.start : p.end]) for p in pieces(text)] == [
+        ("heading", "## Setup"),
+        ("text", "Run it."),
+        ("text", "It is fast."),
+        ("code", "$ make run"),
+    ]
+
+
+def test_a_line_with_a_sentence_in_it_is_not_a_title():
+    text = "The code is 48151623. <script>x</script>\nShort title line\nNumbers: one two"
+    assert [k for k, _ in _kinds(text)] == ["text", "heading", "text"]
+
+
+FAQ = "Installing\n\nHow do I install the tool on a laptop?\n\nRun the installer from the downloads page. It takes a minute.\n\nDoes it need a network?\n\nNo. Everything runs offline."
+
+
+def test_a_question_alone_on_its_line_is_a_heading_not_a_quote():
+    kinds = _kinds(FAQ)
+    assert ("heading", "How do I install the tool on a laptop?") in kinds and ("heading", "Does it need a network?") in kinds
+    # A question inside a paragraph stays prose.
+    assert _kinds("Why does it fail? Because the file is missing.") == [("text", "Why does it fail? Because the file is missing.")]
+    # The quote of a unit that glues a question heading to its answer is the answer alone.
+    start = FAQ.index("How do I")
+    span = trim_quote(FAQ, start, FAQ.index(" It takes"))
+    assert FAQ[slice(*span)] == "Run the installer from the downloads page."
+
+
+def test_opens_section_after_a_question_heading_or_at_a_section_start():
+    parts = pieces(FAQ)
+    assert opens_section(FAQ, FAQ.index("Run the installer"), parts, passage_opens_section=False)
+    assert opens_section(FAQ, FAQ.index("No. Everything"), parts, passage_opens_section=False)
+    assert not opens_section(FAQ, FAQ.index("It takes"), parts, passage_opens_section=True)
+    text = "Intro words of a plain section. Second sentence here."
+    assert opens_section(text, 0, pieces(text), passage_opens_section=True)
+    assert not opens_section(text, 0, pieces(text), passage_opens_section=False)
+    assert not opens_section(text, text.index("Second"), pieces(text), passage_opens_section=True)
+    # After a heading that is not a question, only a passage that starts its section counts.
+    titled = "Installing\n\nRun the installer."
+    assert opens_section(titled, titled.index("Run"), pieces(titled), passage_opens_section=True)
+    assert not opens_section(titled, titled.index("Run"), pieces(titled), passage_opens_section=False)
+
+
+def test_is_code_only_for_spans_of_code():
+    text = "Run this:\n\n>>> import os\n>>> os.getcwd()\n\nIt prints the folder."
+    parts = pieces(text)
+    code = text.index(">>>")
+    assert is_code(parts, code, text.index("\n\nIt prints"))
+    assert not is_code(parts, 0, len(text)) and not is_code(parts, 0, 9)
+
+
+def test_a_short_label_line_does_not_open_its_section():
+    text = "copy — Shallow and deep copy operations\n\nSource code: Lib/copy.py\n\nAssignment statements in Python do not copy objects.\n\nNot as such."
+    assert [k for k, _ in _kinds(text)] == ["heading", "text", "text", "text"]  # still quotable
+    parts = pieces(text)
+    assert not opens_section(text, text.index("Source code"), parts, passage_opens_section=True)
+    assert opens_section(text, text.index("Assignment"), parts, passage_opens_section=True)
+    assert not opens_section(text, text.index("Not as such"), parts, passage_opens_section=True)
+    assert is_label("Default: None") and not is_label("Note: the default is None.") and not is_label("Numbers one two")

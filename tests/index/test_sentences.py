@@ -1,0 +1,94 @@
+import numpy as np
+
+from embeddings import normalise_rows
+from qa.index.sentences import (
+    MAX_SENTENCE_WORDS,
+    SentenceTable,
+    passage_sentence_spans,
+    sentence_embed_text,
+)
+
+
+def _table(counts, dim=8, seed=0):
+    rng = np.random.default_rng(seed)
+    spans = [[(i * 10, i * 10 + 5) for i in range(c)] for c in counts]
+    vectors = normalise_rows(rng.normal(size=(sum(counts), dim)))
+    return SentenceTable.from_lists(spans, vectors, dim), vectors
+
+
+def test_layout_and_rows():
+    table, _ = _table([2, 0, 3])
+    assert table.passages == 3 and len(table) == 5
+    assert table.indptr.tolist() == [0, 2, 2, 5]
+    assert table.spans_of(2) == [(0, 5), (10, 15), (20, 25)]
+    assert table.spans_of(1) == []
+
+
+def test_best_similarities_equal_brute_force():
+    table, vectors = _table([3, 1, 0, 4, 2], dim=16, seed=3)
+    query = normalise_rows(np.random.default_rng(9).normal(size=(1, 16)))[0]
+    passages = [4, 0, 2, 3]
+    got = table.best_similarities(passages, query)
+    stored = np.stack([table.vectors[i] for i in range(len(table))])
+    for value, p in zip(got, passages):
+        rows = stored[table.rows(p)]
+        expected = (rows @ query).max() if len(rows) else -1.0
+        assert abs(value - expected) < 1e-5
+    # 8-bit codes: each component within half a step (the row's scale) of the float32 vector
+    assert (np.abs(stored - vectors) <= table.scales[:, None] / 2 + 1e-7).all()
+    assert table.codes.dtype == np.int8 and np.abs(table.codes).max() == 127
+
+
+def test_select_and_concat_round_trip():
+    table, _ = _table([2, 1, 3])
+    picked = table.select([2, 0])
+    assert picked.indptr.tolist() == [0, 3, 5]
+    np.testing.assert_array_equal(picked.codes[:3], table.codes[3:6])
+    np.testing.assert_array_equal(picked.scales[:3], table.scales[3:6])
+    joined = SentenceTable.concat([table.select([0]), table.select([1, 2])])
+    np.testing.assert_array_equal(joined.indptr, table.indptr)
+    np.testing.assert_array_equal(joined.codes, table.codes)
+    np.testing.assert_array_equal(joined.scales, table.scales)
+    assert SentenceTable.concat([SentenceTable.empty(8), table]).indptr.tolist() == table.indptr.tolist()
+
+
+def test_sentence_helpers():
+    assert passage_sentence_spans("  ") == []
+    assert passage_sentence_spans("no final period") == [(0, 15)]
+    long = " ".join(["w"] * 100)
+    assert len(sentence_embed_text(long).split()) == MAX_SENTENCE_WORDS
+
+
+def test_code_blocks_are_units_of_their_own():
+    from qa.index.sentences import passage_sentence_spans
+
+    text = (
+        "It can be a surprise to get the error in working code.\n\nThis code:\n\n>>> x = 10\n>>> def bar():\n...     print(x)\n...\n>>> bar()\n10\n\n"
+        "works, but this one does not work at all for you.\n\nIn Python, variables that are only referenced inside a function are implicitly global."
+    )
+    units = [text[a:b] for a, b in passage_sentence_spans(text)]
+    code = [u for u in units if ">>>" in u]
+    assert code == [">>> x = 10\n>>> def bar():\n...     print(x)\n...\n>>> bar()\n10"]
+    assert units[-1] == "In Python, variables that are only referenced inside a function are implicitly global."
+    glued = [text[a:b] for a, b in passage_sentence_spans(text, code_units=False)]
+    assert any(">>>" in u and "works" in u for u in glued)  # the old units glued code to prose
+    # Units still cover every sentence of the text, in order, without overlap.
+    spans = passage_sentence_spans(text)
+    assert all(b <= c for (_, b), (c, _) in zip(spans, spans[1:]))
+
+
+def test_old_indexes_keep_their_units():
+    from qa.ingest.chunking import ChunkingSettings
+
+    assert ChunkingSettings().code_units is True
+    assert ChunkingSettings.from_dict({"chunk_words": 120}).code_units is False  # written before the setting
+    assert ChunkingSettings.from_dict(ChunkingSettings().to_dict()) == ChunkingSettings()
+
+
+def test_table_rows_are_units_of_their_own():
+    from qa.index.sentences import passage_sentence_spans
+
+    text = "Troop contributions\n\nCountry: Japan; Troops: 1,500\n\nCountry: Korea; Troops: 900\n\nCountry: Chad; Troops: 12"
+    units = [text[a:b] for a, b in passage_sentence_spans(text)]
+    assert units[1:] == ["Country: Korea; Troops: 900", "Country: Chad; Troops: 12"]
+    assert units[0].endswith("Country: Japan; Troops: 1,500")

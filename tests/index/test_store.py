@@ -1,0 +1,203 @@
+import json
+import multiprocessing
+
+import pytest
+
+from qa import QA
+from qa.errors import IndexFormatError, IndexLockedError, IndexNotFoundError
+from qa.index.store import MANIFEST, load_index, read_manifest, write_lock
+
+
+@pytest.fixture
+def built(tmp_path, tiny_corpus, hashing_embedder):
+    index_dir = tmp_path / "index"
+    QA.build([tiny_corpus], index_dir=index_dir, embedder=hashing_embedder)
+    return index_dir
+
+
+def test_index_directory_layout_and_manifest(built):
+    manifest = read_manifest(built)
+    assert manifest["format"] == "grounded-qa-index" and manifest["format_version"] == 2
+    assert manifest["embedding"] == {"model": "hashing-1024", "dim": 1024, "precision": "fp32"}
+    assert manifest["chunking"]["chunk_words"] > 0
+    assert manifest["counts"]["documents"] == 5  # 3 files + 2 JSONL lines
+    assert {"numpy", "faiss-cpu", "bm25s", "python"} <= set(manifest["versions"])
+    data = built / manifest["data_dir"]
+    assert {"documents.jsonl", "passages.jsonl", "dense.faiss", "sentence_indptr.npy", "sentence_spans.npy", "sentence_codes.npy", "sentence_scales.npy", "files.jsonl"} <= {
+        p.name for p in data.iterdir()
+    }
+    assert any(name.startswith("bm25/") for name in manifest["files"])
+    assert not any(p.suffix in (".pkl", ".pickle") for p in built.rglob("*"))
+
+
+def test_round_trip_preserves_everything(built, hashing_embedder):
+    qa = QA.load(built, embedder=hashing_embedder)
+    again = load_index(built)
+    assert [p.to_dict() for p in qa.passages] == [p.to_dict() for p in again.passages]
+    for p in again.passages:
+        doc = again.documents[p.source]
+        assert doc.text[p.start : p.end] == p.text
+
+
+def test_loaded_passages_are_made_on_access_and_equal_the_built_ones(tiny_corpus, hashing_embedder, tmp_path):
+    from qa.index.store import PassageTable
+
+    built = QA.build([tiny_corpus], index_dir=tmp_path / "index", embedder=hashing_embedder)
+    in_memory = list(built._contents.passages)  # as the build made them
+    table = load_index(tmp_path / "index").passages
+    assert isinstance(table, PassageTable) and len(table) == len(in_memory)
+    assert list(table) == in_memory
+    assert table[-1] == in_memory[-1] and table[1:3] == in_memory[1:3]
+    with pytest.raises(IndexError):
+        table[len(in_memory)]
+
+
+def test_sentence_table_survives_round_trip_and_matches_passages(built):
+    import numpy as np
+
+    contents = load_index(built)
+    assert contents.sentences.passages == len(contents.passages)
+    for row, passage in enumerate(contents.passages):
+        spans = contents.sentences.spans_of(row)
+        assert spans, passage.id
+        for a, b in spans:
+            assert 0 <= a < b <= len(passage.text)
+    assert contents.sentences.codes.dtype == np.int8 and contents.sentences.scales.dtype == np.float32
+
+
+def test_an_index_of_format_1_with_float16_sentence_vectors_still_loads_and_answers(built, hashing_embedder):
+    """Indexes written before sentence vectors were stored as 8-bit codes are read as they are."""
+    import json
+
+    import numpy as np
+
+    from qa.index.store import _checksum
+
+    before = QA.load(built, embedder=hashing_embedder)
+    expected = [(h.passage.id, round(h.score, 3)) for h in before.search("rivers in Europe", k=3)]
+    manifest = json.loads((built / MANIFEST).read_text(encoding="utf-8"))
+    data_dir = built / manifest["data_dir"]
+    table = load_index(built).sentences
+    vectors = np.stack([table.vectors[i] for i in range(len(table))]).astype(np.float16)
+    np.save(data_dir / "sentence_vectors.npy", vectors, allow_pickle=False)
+    for name in ("sentence_codes.npy", "sentence_scales.npy"):
+        (data_dir / name).unlink()
+        del manifest["files"][name]
+    path = data_dir / "sentence_vectors.npy"
+    manifest["files"]["sentence_vectors.npy"] = {"bytes": path.stat().st_size, "blake2b": _checksum(path)}
+    manifest["format_version"] = 1
+    (built / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    old = QA.load(built, embedder=hashing_embedder)
+    assert [(h.passage.id, round(h.score, 3)) for h in old.search("rivers in Europe", k=3)] == expected
+    assert old.ask("Which river flows through ten countries?").citations
+
+
+def test_missing_index(tmp_path):
+    with pytest.raises(IndexNotFoundError, match="no index at"):
+        QA.load(tmp_path / "nothing")
+
+
+def test_corrupt_manifest(built):
+    (built / MANIFEST).write_text("{ not json", encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="not valid JSON.*--rebuild"):
+        QA.load(built)
+
+
+def test_unknown_format_version(built):
+    manifest = json.loads((built / MANIFEST).read_text())
+    manifest["format_version"] = 99
+    (built / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="format version 99"):
+        QA.load(built)
+
+
+def test_changed_data_file_is_detected(built):
+    manifest = read_manifest(built)
+    passages = built / manifest["data_dir"] / "passages.jsonl"
+    content = passages.read_bytes()
+    passages.write_bytes(content.replace(b'"start":', b'"start" :', 1))  # different size
+    with pytest.raises(IndexFormatError, match="truncated or was changed"):
+        QA.load(built)
+    passages.write_bytes(content[:-3] + b"XX\n")  # same size, different bytes
+    with pytest.raises(IndexFormatError, match="checksum"):
+        QA.load(built)
+
+
+def test_missing_data_file(built):
+    manifest = read_manifest(built)
+    (built / manifest["data_dir"] / "dense.faiss").unlink()
+    with pytest.raises(IndexFormatError, match="missing"):
+        QA.load(built)
+
+
+def test_model_mismatch_is_refused(built, hashing_embedder):
+    with pytest.raises(IndexFormatError, match="built with the model 'hashing-1024'"):
+        QA.load(built, model="all-MiniLM-L6-v2")
+    from embeddings import HashingEmbedder
+
+    with pytest.raises(IndexFormatError, match="hashing-32"):
+        QA.load(built, embedder=HashingEmbedder(dim=32))
+
+
+def _hold_lock(index_dir, ready, release):
+    with write_lock(index_dir):
+        ready.set()
+        release.wait(10)
+
+
+def test_second_writer_gets_a_lock_error(built, tiny_corpus, hashing_embedder):
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(built, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        qa = QA.load(built, embedder=hashing_embedder)
+        with pytest.raises(IndexLockedError, match="being written by another process"):
+            qa.add([tiny_corpus])
+        assert qa.search("cats", k=1)  # readers are not blocked
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_failed_write_leaves_the_previous_index(built, hashing_embedder, tmp_path, monkeypatch):
+    before = read_manifest(built)
+    qa = QA.load(built, embedder=hashing_embedder)
+    new_doc = tmp_path / "new.txt"
+    new_doc.write_text("Penguins live in the southern hemisphere.")
+
+    import qa.index.store as store
+
+    def explode(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store.LexicalIndex, "save", explode)
+    with pytest.raises(OSError, match="disk full"):
+        qa.add([new_doc])
+    monkeypatch.undo()
+    assert read_manifest(built) == before
+    reloaded = QA.load(built, embedder=hashing_embedder)
+    assert len(reloaded.documents) == before["counts"]["documents"]
+    # The failed write left its half-written generation in a temporary folder, never under a
+    # name the manifest could point to.
+    leftovers = [p.name for p in built.iterdir() if p.name != before["data_dir"] and p.name.startswith("gen-")]
+    assert leftovers and all(".tmp-" in name for name in leftovers), leftovers
+    # The next successful write cleans up the abandoned temporary folder.
+    reloaded.add([new_doc])
+    assert not [p for p in built.iterdir() if ".tmp-" in p.name]
+
+
+def test_model_with_another_dimension_is_refused_at_the_first_question(built):
+    from embeddings import HashingEmbedder
+
+    class Renamed(HashingEmbedder):
+        """Same name as the index's model, other dimension: as if the model files had changed."""
+
+        def __init__(self):
+            super().__init__(dim=32)
+            self.name = "hashing-1024"
+
+    qa = QA.load(built, embedder=Renamed())
+    with pytest.raises(IndexFormatError, match="1024-dimensional vectors but the model"):
+        qa.search("cats")
