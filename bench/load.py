@@ -2,7 +2,11 @@
 its own gradio_client session asking the sample questions in a loop through /chat (the same
 endpoint the chat UI calls). Reports errors, throughput and latency percentiles.
 
-    python bench/load.py [--users 20] [--seconds 60]
+With ``--upload FILE`` one more client uploads FILE through /upload two seconds in, and the
+latencies of the questions asked while it was being indexed are reported on their own: how
+responsive chat stays while the machine embeds a document.
+
+    python bench/load.py [--users 20] [--seconds 60] [--upload FILE]
 """
 
 from __future__ import annotations
@@ -44,9 +48,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--upload", type=Path, default=None, help="a document to upload while the users ask")
     args = parser.parse_args()
 
-    from gradio_client import Client
+    from gradio_client import Client, handle_file
 
     questions = [json.loads(line)["question"] for line in (ROOT / "data" / "sample_questions.jsonl").read_text().splitlines() if line.strip()]
     workdir = Path(tempfile.mkdtemp(prefix="qa-load-"))
@@ -70,9 +75,23 @@ def main() -> None:
                 time.sleep(0.5)
 
         latencies: list[float] = []
+        during_upload: list[tuple[float, float]] = []  # (asked at, seconds)
+        upload_window: list[float] = []  # [start, end] of the upload, once it has run
         errors: list[str] = []
         lock = threading.Lock()
         stop_at = time.time() + args.seconds
+
+        def uploader() -> None:
+            time.sleep(2)
+            client = Client(url, verbose=False)
+            started = time.time()
+            try:
+                status = client.predict(files=[handle_file(str(args.upload))], api_name="/upload")
+                assert "added 1" in status, status
+            except Exception as exc:
+                with lock:
+                    errors.append(f"upload: {type(exc).__name__}: {exc}")
+            upload_window.extend([started, time.time()])
 
         def user(number: int) -> None:
             client = Client(url, verbose=False)
@@ -81,17 +100,22 @@ def main() -> None:
                 question = questions[i % len(questions)]
                 i += 1
                 started = time.perf_counter()
+                asked_at = time.time()
                 try:
                     message, _sources, _plain = client.predict(message=question, k=5, mode="hybrid", abstain_threshold=0.35, api_name="/chat")
                     assert message
                     elapsed = time.perf_counter() - started
                     with lock:
                         latencies.append(elapsed)
+                        if args.upload is not None:
+                            during_upload.append((asked_at, elapsed))
                 except Exception as exc:  # every failure counts
                     with lock:
                         errors.append(f"{type(exc).__name__}: {exc}")
 
         threads = [threading.Thread(target=user, args=(n,)) for n in range(args.users)]
+        if args.upload is not None:
+            threads.append(threading.Thread(target=uploader))
         started = time.time()
         for t in threads:
             t.start()
@@ -118,6 +142,16 @@ def main() -> None:
             "mean": statistics.mean(latencies) * 1000 if latencies else float("nan"),
         },
     }
+    if args.upload is not None:
+        start, end = upload_window if upload_window else (float("nan"), float("nan"))
+        inside = [elapsed for asked_at, elapsed in during_upload if start <= asked_at <= end]
+        result["upload"] = {
+            "file": args.upload.name,
+            "bytes": args.upload.stat().st_size,
+            "seconds": round(end - start, 1),
+            "questions_during": len(inside),
+            "latency_ms_during": {"p50": percentile(inside, 50) * 1000, "p95": percentile(inside, 95) * 1000},
+        }
     print(json.dumps(result, indent=1))
     save("load", result)
 
