@@ -441,6 +441,25 @@ class ChatApp:
             overrides["abstain_threshold"] = abstain_threshold  # converted and range-checked by AnswerSettings
         return self.qa.ask(question, k=whole_number(k), query=query, **overrides)
 
+    def openai_answer(self, request):
+        """The answer to an OpenAI-style chat request (:class:`qa.openai_api.ChatRequest`): the
+        plain text with its ``[n]`` markers and a line per source, the citations (shown names,
+        never server paths) and what was searched. A follow-up is completed with the latest
+        answered user question."""
+        from qa import QAError
+        from qa.openai_api import GroundedReply, OpenAIError
+        from qa.presentation import answer_as_text
+
+        try:
+            answer = self.ask(request.question, k=request.k, previous_questions=answered_questions(list(request.history)))
+        except QAError as exc:
+            raise OpenAIError(400, str(exc)) from exc
+        return GroundedReply(
+            text=answer_as_text(answer, name=self.display_name),
+            citations=tuple(self.shown(answer.to_dict()).get("citations") or ()),
+            grounding={"query": answer.query, "abstained": answer.abstained, "confidence": answer.confidence},
+        )
+
     def chat(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float):
         """One chat turn: the reply (Markdown/HTML) and the Sources panel."""
         reply, panel, _, _ = self.chat_turn(message, history, k, mode, abstain_threshold)
@@ -1013,8 +1032,6 @@ def login_check(auth: str | None, api_key: str | None) -> Callable[[str, str], b
 
 
 def main(argv: list[str] | None = None) -> None:
-    from starlette.middleware import Middleware
-
     args = parse_args(argv)
     check_port_free(args.host, args.port)  # before the index loads: fail in a second, not after
     index_dir = args.index or DEFAULT_INDEX
@@ -1046,19 +1063,43 @@ def main(argv: list[str] | None = None) -> None:
         if args.host in ("0.0.0.0", "::") and not args.allowed_host:
             print("note: requests must name this machine by an allowed host (loopback only so far); add --allowed-host NAME for each name clients use", file=sys.stderr, flush=True)
     print(f"grounded-qa: open http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/ in a browser (Ctrl-C to stop)", flush=True)
-    demo.launch(
-        quiet=True,  # Gradio's own lines suggest share=True, which this app never uses
-        server_name=args.host,
-        server_port=args.port,
-        share=False,
+    print(f"grounded-qa: OpenAI-compatible API at http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/v1 (model {index_dir.name!r})", flush=True)
+    server = create_server(app, demo, model=index_dir.name, hosts=hosts, auth=args.auth, api_key=args.api_key, max_upload_mb=args.max_upload_mb)
+    import uvicorn
+
+    uvicorn.run(server, host=args.host, port=args.port, log_level="warning")
+
+
+def create_server(app: ChatApp, demo: Any, *, model: str, hosts: frozenset[str], auth: str | None, api_key: str | None, max_upload_mb: float):
+    """The web server: the host and origin checks in front of everything, the OpenAI-compatible
+    API under ``/v1`` (:mod:`qa.openai_api`, the index served as the one model ``model``), and the
+    Gradio app with its login (``--auth``, ``--api-key``) on every other path."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from qa.openai_api import router
+
+    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    server.add_middleware(SecurityHeaders, allowed_hosts=hosts)
+    server.include_router(
+        router(
+            app.openai_answer,
+            models=[model],
+            api_key=api_key,
+            open_without_key=auth is None,
+            log=lambda line: print(line, file=sys.stderr, flush=True),
+        )
+    )
+    return gr.mount_gradio_app(
+        server,
+        demo,
+        path="/",
+        auth=login_check(auth, api_key),
         show_error=True,
-        max_file_size=upload_limit_bytes(args.max_upload_mb),
-        app_kwargs={"middleware": [Middleware(SecurityHeaders, allowed_hosts=hosts)]},
-        auth=login_check(args.auth, args.api_key),
+        max_file_size=upload_limit_bytes(max_upload_mb),
         css=CSS,
         footer_links=["api"],
     )
-
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -231,6 +231,63 @@ def test_an_api_key_is_the_password_programs_log_in_with_and_nothing_passes_with
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(urllib.request.Request(url + "gradio_api/info"), timeout=10)
         assert refused.value.code == 401
+        # The same key is the OpenAI-compatible API's bearer token; nothing passes without it.
+        import openai
+
+        assert [m.id for m in openai.OpenAI(base_url=url + "v1", api_key=key).models.list()] == ["index"]
+        for wrong in (key[:-1], "ann:s3cret-pass"):
+            with pytest.raises(openai.AuthenticationError):
+                openai.OpenAI(base_url=url + "v1", api_key=wrong).chat.completions.create(model="index", messages=[{"role": "user", "content": "Which countries joined?"}])
+
+
+def test_openai_client_plain_streamed_follow_up_abstention_and_bad_requests(server):
+    import openai
+
+    client = openai.OpenAI(base_url=server["url"] + "v1", api_key="unused-on-loopback-without-auth")
+    assert [m.id for m in client.models.list()] == ["index"]
+    first = "Which UN Security Council resolutions does the Russia-DPRK military cooperation violate?"
+    plain = client.chat.completions.create(model="index", messages=[{"role": "user", "content": first}])
+    text = plain.choices[0].message.content
+    assert "1718" in text and "[1]" in text and "<" not in text  # plain text, no HTML
+    citations = plain.model_extra["citations"]
+    assert citations[0]["number"] == 1 and not citations[0]["source"].startswith("/")  # shown names, no server paths
+    streamed = client.chat.completions.create(model="index", stream=True, messages=[{"role": "user", "content": first}])
+    chunks = list(streamed)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks) == text
+    assert chunks[-1].model_extra["citations"] == citations
+    follow = client.chat.completions.create(
+        model="index",
+        messages=[
+            {"role": "user", "content": first},
+            {"role": "assistant", "content": text},
+            {"role": "user", "content": "Who won the football world cup in 2022?"},
+            {"role": "assistant", "content": "The indexed documents do not answer this question."},
+            {"role": "user", "content": "and when were they adopted?"},
+        ],
+    )
+    # Completed with the latest question that was answered (the declined one is skipped).
+    assert follow.model_extra["grounding"]["query"].startswith(first)
+    declined = client.chat.completions.create(model="index", messages=[{"role": "user", "content": "Who won the football world cup in 2022?"}])
+    assert declined.model_extra["grounding"]["abstained"] is True
+    assert declined.choices[0].message.content.startswith("The indexed documents do not answer this question.")
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": first}])
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="index", messages=[])
+    with pytest.raises(openai.APIStatusError) as too_big:
+        client.chat.completions.create(model="index", messages=[{"role": "user", "content": "x" * 1_100_000}])
+    assert too_big.value.status_code == 413
+    raw = urllib.request.Request(server["url"] + "v1/chat/completions", data=b"{not json", headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as malformed:
+        urllib.request.urlopen(raw, timeout=30)
+    assert malformed.value.code == 400 and "not valid JSON" in json.loads(malformed.value.read())["error"]["message"]
+    # The host and origin checks stand in front of this API too.
+    rebinding = urllib.request.Request(server["url"] + "v1/models", headers={"Host": "evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(rebinding, timeout=30)
+    assert refused.value.code == 421
+    # The server keeps serving after all of that.
+    assert client.chat.completions.create(model="index", messages=[{"role": "user", "content": first}]).choices[0].message.content == text
 
 
 def test_an_api_key_must_be_long_enough():
