@@ -423,9 +423,10 @@ class ChatApp:
             raise RuntimeError("uploads need an index directory")
         return Path(self.qa.index_dir) / UPLOAD_FOLDER
 
-    def ask(self, question: str, k: int = 5, mode: str = "hybrid", abstain_threshold: float | None = None, previous_questions: list[str] | None = None):
+    def ask(self, question: str, k: int = 5, mode: str | None = None, abstain_threshold: float | None = None, previous_questions: list[str] | None = None):
         """One answer; every input is checked before use, so a bad one (``question=None``,
-        ``k="abc"``, ``k=True``, ``previous_questions="abc"``) is a clear :class:`qa.InputError`."""
+        ``k="abc"``, ``k=True``, ``previous_questions="abc"``) is a clear :class:`qa.InputError`.
+        ``mode`` and ``abstain_threshold`` default to the index's saved settings."""
         from qa import InputError
         from qa.retrieval.conversation import effective_query
 
@@ -436,7 +437,7 @@ class ChatApp:
         if not isinstance(previous_questions, (list, tuple)) or not all(isinstance(q, str) for q in previous_questions):
             raise InputError(f"previous_questions must be a list of the earlier questions (strings), got {previous_questions!r}")
         query = effective_query(question, list(previous_questions))
-        overrides: dict[str, Any] = {"mode": mode}
+        overrides: dict[str, Any] = {} if mode is None else {"mode": mode}
         if abstain_threshold is not None:
             overrides["abstain_threshold"] = abstain_threshold  # converted and range-checked by AnswerSettings
         return self.qa.ask(question, k=whole_number(k), query=query, **overrides)
@@ -742,11 +743,13 @@ def _restore_settings(saved: Any) -> tuple[Any, Any, Any]:
     """The settings kept in the browser, each only if it is valid (else left as it is)."""
     import gradio as gr
 
+    from qa.retrieval.hybrid import MODES
+
     saved = saved if isinstance(saved, dict) else {}
     k, mode, threshold = saved.get("k"), saved.get("mode"), saved.get("threshold")
     return (
         k if isinstance(k, (int, float)) and not isinstance(k, bool) and 1 <= k <= 10 else gr.update(),
-        mode if mode in ("hybrid", "dense", "lexical") else gr.update(),
+        mode if mode in MODES else gr.update(),
         threshold if isinstance(threshold, (int, float)) and not isinstance(threshold, bool) and 0 <= threshold <= 1 else gr.update(),
     )
 
@@ -806,6 +809,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
     import gradio as gr
 
     from qa.presentation import sources_html
+    from qa.retrieval.hybrid import MODES
 
     settings = app.qa.answer_settings
     with gr.Blocks(title="grounded-qa", fill_height=True) as demo:
@@ -823,7 +827,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     with gr.Column(scale=3):
                         with gr.Accordion("Settings", open=False):
                             k = gr.Slider(1, 10, value=5, step=1, label="Passages to cite, at most (k)", elem_id="setting-k")
-                            mode = gr.Radio(["hybrid", "dense", "lexical"], value=app.qa.search_settings.mode, label="Retrieval (hybrid = keywords + meaning)", elem_id="setting-mode")
+                            mode = gr.Radio(list(MODES), value=app.qa.search_settings.mode, label="Retrieval (hybrid = keywords + meaning)", elem_id="setting-mode")
                             threshold = gr.Slider(0.0, 1.0, value=settings.abstain_threshold, step=0.01, label="Abstention threshold (higher = answers less often)", elem_id="setting-threshold")
                             gr.HTML('<div class="qa-settings-note" role="status"></div>', elem_id="settings-note")  # why a typed value was refused (RANGE_GUARD_JS)
                         sources = gr.HTML(sources_html(None), render=False, elem_id="sources-panel")
@@ -942,16 +946,17 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private"
                 ).then(refresh, outputs=[totals, table, choice], api_visibility="private")
 
-        def ask(question: str, k: int = 5, mode: str = "hybrid", abstain_threshold: float | None = None, previous_questions: list[str] | None = None) -> dict:
+        def ask(question: str, k: int = 5, mode: str | None = None, abstain_threshold: float | None = None, previous_questions: list[str] | None = None) -> dict:
             """Answer a question; returns Answer.to_dict() (text, citations, abstained, confidence, query)."""
             with _user_errors():
                 answer = app.ask(question, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous_questions)
                 return app.shown(answer.to_dict())
 
-        def search(question: str, k: int = 10, mode: str = "hybrid") -> list[dict]:
+        def search(question: str, k: int = 10, mode: str | None = None) -> list[dict]:
             """The k best passages for a question, as Hit.to_dict() records."""
             with _user_errors():
-                return [app.shown(hit.to_dict()) for hit in app.qa.search(question, k=whole_number(k), mode=mode)]
+                overrides = {} if mode is None else {"mode": mode}  # else the index's saved mode
+                return [app.shown(hit.to_dict()) for hit in app.qa.search(question, k=whole_number(k), **overrides)]
 
         def documents() -> list[dict]:
             """The indexed documents."""

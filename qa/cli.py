@@ -22,9 +22,12 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from embeddings import PRECISIONS
+
 from .errors import QAError
 from .index.dense import DENSE_KINDS
 from .presentation import plain_text
+from .retrieval.hybrid import MODES
 
 EXIT_USER_ERROR = 2
 
@@ -85,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--dense-index", choices=DENSE_KINDS, default=None,
                        help="exact (flat), HNSW, or HNSW over 8-bit codes re-ranked with exact vectors (hnsw-sq8, "
                        "least memory); auto picks by size")
-    index.add_argument("--precision", choices=("fp32", "bf16", "int8"), default=None, help="embedding precision (default: the measured best, see bench/README.md)")
+    index.add_argument("--precision", choices=PRECISIONS, default=None, help="embedding precision (default: the measured best, see bench/README.md)")
     index.add_argument("--rebuild", action="store_true", help="replace the index instead of updating it")
     index.add_argument("--max-file-mb", type=float, default=None, help="skip files larger than this")
     index.add_argument("--ray", action="store_true", help="read, chunk and embed on a Ray cluster (pip install 'grounded-qa[ray]')")
@@ -113,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("question")
         _index_arg(sub)
         sub.add_argument("-k", type=int, default=default_k, help=f"number of passages (default {default_k})")
-        sub.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default=None)
+        sub.add_argument("--mode", choices=MODES, default=None)
         sub.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a search/answer setting")
         sub.add_argument("--json", action="store_true", help="print the to_dict() form as JSON")
 

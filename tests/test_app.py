@@ -724,6 +724,20 @@ def test_ask_checks_its_inputs_before_using_them(tiny_app, kwargs, message):
         tiny_app.ask(**kwargs)
 
 
+def test_the_api_uses_the_index_s_saved_search_mode_unless_a_call_names_one(tiny_app):
+    # "A design a newcomer can see": the UI and API hard-coded mode="hybrid" over an index's saved default.
+    from dataclasses import replace
+
+    qa = tiny_app.qa
+    qa.search_settings = replace(qa.search_settings, mode="lexical")
+    question = "Which river is the longest in Africa?"
+    lexical = [(h.passage.id, round(h.score, 6)) for h in qa.search(question, k=3, mode="lexical")]
+    hybrid = [(h.passage.id, round(h.score, 6)) for h in qa.search(question, k=3, mode="hybrid")]
+    assert lexical != hybrid  # the check below can tell the two apart
+    assert [(h.passage.id, round(h.score, 6)) for h in tiny_app.ask(question, k=3).hits] == lexical
+    assert [(h.passage.id, round(h.score, 6)) for h in tiny_app.ask(question, k=3, mode="hybrid").hits] == hybrid
+
+
 def test_a_removed_upload_is_deleted_from_disk_and_a_read_only_app_changes_nothing(tmp_path, tiny_app):
     # Finding 5 of "Safe to leave running": removed documents' upload copies stayed on disk.
     note = write(tmp_path / "incoming" / "owls.md", "# Owls\n\nOwls hunt at night.\n")
