@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -49,6 +49,7 @@ from .ingest.loaders import (
     source_name,
 )
 from .progress import ProgressCallback, StageTracker, console_progress
+from .retrieval.filters import describe, known_keys, passage_mask
 from .retrieval.hybrid import SearchSettings, distinct_passages, query_terms, retrieve
 from .threads import single_blas_thread
 from .types import Answer, Document, FileRecord, Hit, Passage
@@ -659,17 +660,41 @@ class QA:
 
     # --- querying -----------------------------------------------------------------------
 
-    def search(self, question: str, k: int = 10, **overrides: Any) -> list[Hit]:
+    def search(self, question: str, k: int = 10, *, filters: Mapping[str, Any] | None = None, **overrides: Any) -> list[Hit]:
         """The ``k`` passages that best match ``question``, best first.
 
         Keyword overrides change the search for this call only, e.g.
-        ``qa.search("q", k=5, mode="dense")`` (see :class:`SearchSettings`).
+        ``qa.search("q", k=5, mode="dense")`` (see :class:`SearchSettings`). ``filters`` keeps
+        only the passages that match (:mod:`qa.retrieval.filters`), before the top ``k`` are
+        taken: ``qa.search("q", filters={"kind": "pdf", "page": {"from": 3}})``; a filter no
+        passage matches gives no hits.
         """
         question = _check_question(question)
         k = _check_k(k)
         settings = self.search_settings.with_overrides(overrides)
         with single_blas_thread:
-            return self._search(question, k, settings)
+            contents = self._contents
+            mask = self._filter_mask(contents, filters)
+            return [hit for hit, _ in self._search_rows(contents, question, k, settings, None, mask)]
+
+    def filter_keys(self) -> list[str]:
+        """The keys a filter may use on this index: the built-in ones and the documents' own
+        metadata fields (see :mod:`qa.retrieval.filters`)."""
+        return known_keys(self._contents.documents)
+
+    @staticmethod
+    def _filter_mask(contents: IndexContents, filters: Mapping[str, Any] | None) -> np.ndarray | None:
+        if filters is None:
+            return None
+        passages = contents.passages
+        return passage_mask(
+            filters,
+            documents=contents.documents,
+            sources=passages.sources if hasattr(passages, "sources") else [p.source for p in passages],
+            sections=lambda row: passages[row].section,
+            pages=lambda row: passages[row].page,
+            files=contents.files,
+        )
 
     def _embed_query(self, text: str) -> np.ndarray:
         vector = self.embedder.embed_query(text)
@@ -684,9 +709,15 @@ class QA:
         return [hit for hit, _ in self._search_rows(self._contents, question, k, settings, query_vector)]
 
     def _search_rows(
-        self, contents: IndexContents, question: str, k: int, settings: SearchSettings, query_vector: np.ndarray | None
+        self,
+        contents: IndexContents,
+        question: str,
+        k: int,
+        settings: SearchSettings,
+        query_vector: np.ndarray | None,
+        allowed: np.ndarray | None = None,
     ) -> list[tuple[Hit, int]]:
-        if not contents.passages:
+        if not contents.passages or (allowed is not None and not allowed.any()):
             return []
         if query_vector is None and settings.mode != "lexical":
             query_vector = self._embed_query(question)
@@ -700,6 +731,7 @@ class QA:
             k=depth,
             settings=settings,
             section_starts=contents.section_starts if settings.section_start_bonus else None,
+            allowed=allowed,
         )
         if settings.diversify:
             keep = distinct_passages([contents.passages[c.row] for c in candidates], k)
@@ -718,12 +750,14 @@ class QA:
             for rank, c in enumerate(candidates, 1)
         ]
 
-    def ask(self, question: str, k: int = 5, *, query: str | None = None, **overrides: Any) -> Answer:
+    def ask(self, question: str, k: int = 5, *, query: str | None = None, filters: Mapping[str, Any] | None = None, **overrides: Any) -> Answer:
         """Answer ``question`` from the documents, with numbered citations, or abstain.
 
         ``query`` is what is actually searched when it differs from the question shown (e.g. a
         follow-up completed with the previous question). Keyword overrides apply to this call:
-        search settings (``mode=``...) and ``abstain_threshold=``.
+        search settings (``mode=``...) and ``abstain_threshold=``. ``filters`` restricts the
+        passages it may answer from (as in :meth:`search`); when none matches, it abstains and
+        says so.
 
         >>> answer = qa.ask("Which countries joined the statement?")   # doctest: +SKIP
         >>> answer.abstained, answer.citations[0].highlight            # doctest: +SKIP
@@ -736,9 +770,15 @@ class QA:
         answer_settings = self.answer_settings.with_overrides(answer_overrides)
         with single_blas_thread:
             contents = self._contents  # one consistent snapshot even if an add() swaps it meanwhile
+            mask = self._filter_mask(contents, filters)
+            if mask is not None and not mask.any():
+                return Answer(
+                    question=question, query=query, text=f"No indexed passage matches the filters ({describe(filters)}).",
+                    abstained=True, reason=f"no passage matches the filters {describe(filters)}",
+                )
             query_vector = self._embed_query(query)
             depth = max(k, answer_settings.evidence_depth, SIGNAL_DEPTH)
-            found = self._search_rows(contents, query, depth, search_settings, query_vector)
+            found = self._search_rows(contents, query, depth, search_settings, query_vector, mask)
             return answer_question(
                 question=question,
                 query=query,

@@ -104,13 +104,24 @@ def retrieve(
     k: int,
     settings: SearchSettings,
     section_starts: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
 ) -> list[Candidate]:
     """The top ``k`` rows for one query under ``settings`` (see :class:`SearchSettings`);
-    ``section_starts[row]``: whether passage ``row`` starts a section of its document."""
+    ``section_starts[row]``: whether passage ``row`` starts a section of its document.
+
+    ``allowed`` (a boolean mask over rows, from :mod:`qa.retrieval.filters`) restricts the search
+    before any top list is taken: BM25 scores of other rows are zeroed, and the dense candidates
+    are the exact best cosines among the allowed rows (whatever the vector index), so a filtered
+    search ranks exactly as an unfiltered one would with the other rows left out."""
     depth = max(k, settings.candidates)
     use_dense = settings.mode in ("hybrid", "dense") and query_vector is not None
     use_lexical = settings.mode in ("hybrid", "lexical")
+    allowed_rows = np.flatnonzero(allowed) if allowed is not None else None
+    if allowed_rows is not None and not len(allowed_rows):
+        return []
     bm25 = lexical.scores(list(query_terms)) if use_lexical else None
+    if bm25 is not None and allowed is not None:
+        bm25 = np.where(allowed, bm25, 0.0).astype(bm25.dtype, copy=False)
     lexical_rows: list[int] = []
     if bm25 is not None:
         _, rows = lexical.search(list(query_terms), depth, scores=bm25)
@@ -120,8 +131,13 @@ def retrieve(
     if not use_dense:
         return []
 
-    _, rows = dense.search(query_vector[None, :], depth)
-    rows_ = [int(r) for r in rows[0]]
+    if allowed_rows is None:
+        _, rows = dense.search(query_vector[None, :], depth)
+        rows_ = [int(r) for r in rows[0]]
+    else:
+        exact = dense.vectors_of(allowed_rows) @ np.asarray(query_vector, dtype=np.float32)
+        best = np.lexsort((allowed_rows, -exact))[:depth]
+        rows_ = [int(allowed_rows[i]) for i in best]
     pool = list(dict.fromkeys(rows_ + lexical_rows))  # union of both candidate lists
     cosine = dense.vectors_of(pool) @ np.asarray(query_vector, dtype=np.float32)
     signals: list[tuple[float, np.ndarray]] = [(settings.dense_weight, cosine)]
@@ -140,10 +156,11 @@ def retrieve(
         combined = sum(w * v for w, v in signals) / total
         if settings.section_start_bonus and section_starts is not None and len(section_starts):
             combined = combined + settings.section_start_bonus * section_starts[pool]
-        order = np.lexsort((np.arange(len(pool)), -combined))
+        # Ties go to the lower row, whatever order the candidate lists came in (HNSW, exact, filtered).
+        order = np.lexsort((np.asarray(pool), -combined))
         fused = [(pool[i], float(combined[i])) for i in order[:k]]
     else:
-        rankings = [[pool[i] for i in np.lexsort((np.arange(len(pool)), -v))] for _, v in signals]
+        rankings = [[pool[i] for i in np.lexsort((np.asarray(pool), -v))] for _, v in signals]
         fused = rrf(rankings, k=settings.rrf_k, weights=[w for w, _ in signals])[:k]
     position = {row: i for i, row in enumerate(pool)}
     return [

@@ -1,0 +1,177 @@
+"""Metadata filters: which passages a question may be answered from.
+
+A filter is a mapping from a key to what its value must be::
+
+    {"kind": ["pdf", "docx"], "source": "reports/*.pdf", "page": {"from": 3, "to": 7},
+     "modified": {"after": "2024-01-01"}, "author": "Ann"}
+
+- ``source``, ``folder``, ``title``, ``section``: text; a pattern with ``*``, ``?`` or ``[...]``
+  is a glob, anything else must match whole; case is ignored. ``source`` and ``folder`` also
+  match at the end of the path, so ``"report.pdf"`` or ``"docs/*.md"`` need no leading folders.
+- ``kind``: the document kind (``pdf``, ``html``, ``markdown``, ``text``, ``docx``, ``jsonl`` ...).
+- ``page``: a page number, a list of them, or ``{"from": a, "to": b}`` (inclusive).
+- ``modified``: the file's modification time, ``{"after": "2024-01-01", "before": "2025-01-01"}``
+  (ISO dates or times; either bound may be left out).
+- Any other key is a document's own metadata (a JSONL record's fields, a mail's ``from``):
+  equality, or any of a list.
+
+A list means any of its values; all keys must match. Filters are applied before the top ``k``
+are taken, so a filtered search returns the best passages among those that match, never the
+unfiltered results. An unknown key is refused with the list of known ones.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..types import SECTION_SEPARATOR, Document, FileRecord
+
+BUILT_IN_KEYS = ("source", "folder", "kind", "title", "section", "page", "modified")
+_PASSAGE_KEYS = ("section", "page")  # the rest are properties of the whole document
+
+
+def known_keys(documents: Mapping[str, Document]) -> list[str]:
+    """The keys a filter may use on an index with ``documents``: the built-in ones, then every
+    metadata field some document has.
+
+    >>> known_keys({"a": Document(id="a", source="a", path="a", title="A", text="x", metadata={"author": "Ann"})})
+    ['source', 'folder', 'kind', 'title', 'section', 'page', 'modified', 'author']
+    """
+    extra = sorted({key for doc in documents.values() for key in doc.metadata} - set(BUILT_IN_KEYS))
+    return list(BUILT_IN_KEYS) + extra
+
+
+def _text_matcher(key: str, wanted: Any, *, path_like: bool) -> Callable[[str], bool]:
+    values = wanted if isinstance(wanted, list) else [wanted]
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise InputError(f"filter {key!r} takes text or a list of texts (globs allowed), got {wanted!r}")
+    patterns = [v.casefold() for v in values]
+
+    def matches(text: str) -> bool:
+        text = text.casefold()
+        for pattern in patterns:
+            if fnmatch.fnmatchcase(text, pattern) or (path_like and fnmatch.fnmatchcase(text, "*/" + pattern.lstrip("/"))):
+                return True
+        return False
+
+    return matches
+
+
+def _page_matcher(wanted: Any) -> Callable[[int | None], bool]:
+    if isinstance(wanted, dict):
+        unknown = set(wanted) - {"from", "to"}
+        low, high = wanted.get("from"), wanted.get("to")
+        if unknown or not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (low, high)) or low is high is None:
+            raise InputError(f"filter 'page' takes a page number, a list of them, or {{'from': a, 'to': b}}, got {wanted!r}")
+        return lambda page: page is not None and (low is None or page >= low) and (high is None or page <= high)
+    values = wanted if isinstance(wanted, list) else [wanted]
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise InputError(f"filter 'page' takes a page number, a list of them, or {{'from': a, 'to': b}}, got {wanted!r}")
+    pages = set(values)
+    return lambda page: page in pages
+
+
+def _timestamp(value: Any) -> float:
+    if not isinstance(value, str):
+        raise InputError(f"filter 'modified' takes ISO dates such as '2024-01-31', got {value!r}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"filter 'modified' takes ISO dates such as '2024-01-31', got {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def _modified_matcher(wanted: Any) -> Callable[[float | None], bool]:
+    if not isinstance(wanted, dict) or not wanted or set(wanted) - {"after", "before"}:
+        raise InputError(f"filter 'modified' takes {{'after': '2024-01-01', 'before': '2025-01-01'}} (either may be left out), got {wanted!r}")
+    after = _timestamp(wanted["after"]) if "after" in wanted else None
+    before = _timestamp(wanted["before"]) if "before" in wanted else None
+    return lambda mtime: mtime is not None and (after is None or mtime >= after) and (before is None or mtime < before)
+
+
+def _value_matcher(key: str, wanted: Any) -> Callable[[Any], bool]:
+    values = wanted if isinstance(wanted, list) else [wanted]
+    if not values or not all(isinstance(v, (str, int, float, bool)) for v in values):
+        raise InputError(f"filter {key!r} takes a value or a list of values, got {wanted!r}")
+    return lambda value: any(value == v and type(value) is type(v) or (isinstance(value, str) and isinstance(v, str) and value.casefold() == v.casefold()) for v in values)
+
+
+def passage_mask(
+    filters: Mapping[str, Any],
+    *,
+    documents: Mapping[str, Document],
+    sources: Sequence[str],
+    sections: Callable[[int], tuple[str, ...]],
+    pages: Callable[[int], int | None],
+    files: Mapping[str, FileRecord],
+) -> np.ndarray:
+    """Which rows (passages) match ``filters``: a boolean array over ``sources`` (the source of
+    each row). Document-level keys are decided once per document; ``sections(row)`` and
+    ``pages(row)`` are read only when a filter asks for them."""
+    if not isinstance(filters, Mapping):
+        raise InputError(f"filters must be a mapping of key to value, got {filters!r}")
+    keys = known_keys(documents)
+    unknown = [key for key in filters if key not in keys]
+    if unknown:
+        raise InputError(f"unknown filter key {unknown[0]!r}; this index knows: {', '.join(keys)}")
+    document_tests: list[Callable[[Document], bool]] = []
+    for key, wanted in filters.items():
+        if key in _PASSAGE_KEYS:
+            continue
+        if key == "source":
+            test = _text_matcher(key, wanted, path_like=True)
+            document_tests.append(lambda doc, test=test: test(doc.source))
+        elif key == "folder":
+            test = _text_matcher(key, wanted, path_like=True)
+            document_tests.append(lambda doc, test=test: test(os.path.dirname(doc.path) or "."))
+        elif key == "title":
+            test = _text_matcher(key, wanted, path_like=False)
+            document_tests.append(lambda doc, test=test: test(doc.title))
+        elif key == "kind":
+            test = _text_matcher(key, wanted, path_like=False)
+            document_tests.append(lambda doc, test=test: test(doc.kind))
+        elif key == "modified":
+            test = _modified_matcher(wanted)
+            document_tests.append(lambda doc, test=test: test(files[doc.path].mtime_ns / 1e9 if doc.path in files else None))
+        else:
+            test = _value_matcher(key, wanted)
+            document_tests.append(lambda doc, test=test, key=key: key in doc.metadata and test(doc.metadata[key]))
+    allowed_sources = {source for source, doc in documents.items() if all(test(doc) for test in document_tests)}
+    mask = np.fromiter((source in allowed_sources for source in sources), dtype=bool, count=len(sources))
+    if "section" in filters:
+        test_section = _text_matcher("section", filters["section"], path_like=False)
+        for row in np.flatnonzero(mask):
+            section = sections(int(row))
+            # A section filter matches the heading path as shown ("FAQ > General") or any heading in it.
+            if not (test_section(SECTION_SEPARATOR.join(section)) or any(test_section(heading) for heading in section)):
+                mask[row] = False
+    if "page" in filters:
+        test_page = _page_matcher(filters["page"])
+        for row in np.flatnonzero(mask):
+            if not test_page(pages(int(row))):
+                mask[row] = False
+    return mask
+
+
+def describe(filters: Mapping[str, Any]) -> str:
+    """The filters as one line for messages.
+
+    >>> describe({"kind": ["pdf", "docx"], "page": {"from": 2}})
+    'kind in [pdf, docx], page {from: 2}'
+    """
+    def show(value: Any) -> str:
+        if isinstance(value, list):
+            return "[" + ", ".join(show(v) for v in value) + "]"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{k}: {show(v)}" for k, v in value.items()) + "}"
+        return str(value)
+
+    return ", ".join(f"{key} in {show(v)}" if isinstance(v, list) else f"{key} {show(v)}" if isinstance(v, dict) else f"{key} = {show(v)}" for key, v in filters.items())
