@@ -423,10 +423,19 @@ class ChatApp:
             raise RuntimeError("uploads need an index directory")
         return Path(self.qa.index_dir) / UPLOAD_FOLDER
 
-    def ask(self, question: str, k: int = 5, mode: str | None = None, abstain_threshold: float | None = None, previous_questions: list[str] | None = None):
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        mode: str | None = None,
+        abstain_threshold: float | None = None,
+        previous_questions: list[str] | None = None,
+        filters: dict | None = None,
+    ):
         """One answer; every input is checked before use, so a bad one (``question=None``,
         ``k="abc"``, ``k=True``, ``previous_questions="abc"``) is a clear :class:`qa.InputError`.
-        ``mode`` and ``abstain_threshold`` default to the index's saved settings."""
+        ``mode`` and ``abstain_threshold`` default to the index's saved settings; ``filters``
+        restricts the passages (:mod:`qa.retrieval.filters`)."""
         from qa import InputError
         from qa.retrieval.conversation import effective_query
 
@@ -440,7 +449,7 @@ class ChatApp:
         overrides: dict[str, Any] = {} if mode is None else {"mode": mode}
         if abstain_threshold is not None:
             overrides["abstain_threshold"] = abstain_threshold  # converted and range-checked by AnswerSettings
-        return self.qa.ask(question, k=whole_number(k), query=query, **overrides)
+        return self.qa.ask(question, k=whole_number(k), query=query, filters=filters, **overrides)
 
     def openai_answer(self, request):
         """The answer to an OpenAI-style chat request (:class:`qa.openai_api.ChatRequest`): the
@@ -452,7 +461,7 @@ class ChatApp:
         from qa.presentation import answer_as_text
 
         try:
-            answer = self.ask(request.question, k=request.k, previous_questions=answered_questions(list(request.history)))
+            answer = self.ask(request.question, k=request.k, previous_questions=answered_questions(list(request.history)), filters=request.filters)
         except QAError as exc:
             raise OpenAIError(400, str(exc)) from exc
         return GroundedReply(
@@ -946,17 +955,25 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private"
                 ).then(refresh, outputs=[totals, table, choice], api_visibility="private")
 
-        def ask(question: str, k: int = 5, mode: str | None = None, abstain_threshold: float | None = None, previous_questions: list[str] | None = None) -> dict:
-            """Answer a question; returns Answer.to_dict() (text, citations, abstained, confidence, query)."""
+        def ask(
+            question: str,
+            k: int = 5,
+            mode: str | None = None,
+            abstain_threshold: float | None = None,
+            previous_questions: list[str] | None = None,
+            filters: dict | None = None,
+        ) -> dict:
+            """Answer a question; returns Answer.to_dict() (text, citations, abstained, confidence, query).
+            ``filters`` keeps only matching passages, e.g. {"kind": "pdf", "source": "reports/*"}."""
             with _user_errors():
-                answer = app.ask(question, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous_questions)
+                answer = app.ask(question, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous_questions, filters=filters)
                 return app.shown(answer.to_dict())
 
-        def search(question: str, k: int = 10, mode: str | None = None) -> list[dict]:
-            """The k best passages for a question, as Hit.to_dict() records."""
+        def search(question: str, k: int = 10, mode: str | None = None, filters: dict | None = None) -> list[dict]:
+            """The k best passages for a question, as Hit.to_dict() records (``filters`` as in /ask)."""
             with _user_errors():
                 overrides = {} if mode is None else {"mode": mode}  # else the index's saved mode
-                return [app.shown(hit.to_dict()) for hit in app.qa.search(question, k=whole_number(k), **overrides)]
+                return [app.shown(hit.to_dict()) for hit in app.qa.search(question, k=whole_number(k), filters=filters, **overrides)]
 
         def documents() -> list[dict]:
             """The indexed documents."""

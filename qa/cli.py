@@ -27,9 +27,11 @@ from embeddings import PRECISIONS
 from .errors import QAError
 from .index.dense import DENSE_KINDS
 from .presentation import plain_text
+from .retrieval.filters import describe, parse_filter_options
 from .retrieval.hybrid import MODES
 
 EXIT_USER_ERROR = 2
+FILTER_HELP = "only passages that match (repeatable): kind=pdf,docx  source='*.md'  folder=notes  page=3-7  modified=2024-01-01..  or a metadata field (author=Ann)"
 
 
 def _index_arg(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
@@ -118,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("-k", type=int, default=default_k, help=f"number of passages (default {default_k})")
         sub.add_argument("--mode", choices=MODES, default=None)
         sub.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a search/answer setting")
+        sub.add_argument("--filter", action="append", metavar="KEY=VALUE", help=FILTER_HELP)
         sub.add_argument("--json", action="store_true", help="print the to_dict() form as JSON")
 
     info = commands.add_parser("info", help="describe an index")
@@ -140,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", metavar="DIR", help="write results.json, run.trec, report.md and plots here")
     evaluate.add_argument("--compare", metavar="RESULTS", help="a results.json to compare with (paired test)")
     evaluate.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a search/answer setting")
+    evaluate.add_argument("--filter", action="append", metavar="KEY=VALUE", help=FILTER_HELP)
     evaluate.add_argument("--calibrate", action="store_true", help="refit the answer-confidence model on this set (answerable and unanswerable questions) and save it in the index")
     evaluate.add_argument("--no-answers", action="store_true", help="skip answer building (retrieval metrics only, faster)")
     evaluate.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
@@ -265,6 +269,9 @@ def _query_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = _parse_sets(args.set)
     if args.mode:
         overrides["mode"] = args.mode
+    filters = parse_filter_options(args.filter)
+    if filters is not None:
+        overrides["filters"] = filters
     return overrides
 
 
@@ -292,12 +299,16 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     qa = _load(args)
-    hits = qa.search(args.question, k=args.k, **_query_overrides(args))
+    overrides = _query_overrides(args)
+    hits = qa.search(args.question, k=args.k, **overrides)
     if args.json:
         _print_json([h.to_dict() for h in hits])
         return 0
     if not hits:
-        print("no passages matched (the index is empty)")
+        if "filters" in overrides:
+            print(f"no passage matches the filters ({describe(overrides['filters'])})")
+        else:
+            print("no passages matched (the index is empty, or no passage shares a word with the question)")
     for hit in hits:
         p = hit.passage
         print(f"{hit.rank:>3}. {hit.score:.4f}  {p.title} — {p.source}{_where(p.section_label, p.page)}")
@@ -393,6 +404,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     )
 
     overrides = _parse_sets(args.set)
+    filters = parse_filter_options(args.filter)
+    if filters is not None:
+        overrides["filters"] = filters
     index_dir = Path(args.index)
     if not (index_dir / "manifest.json").exists() and args.build:
         print(f"building {index_dir} from {' '.join(args.build)} ...", file=sys.stderr)

@@ -51,13 +51,15 @@ class OpenAIError(Exception):
 @dataclass(frozen=True)
 class ChatRequest:
     """What a chat-completions request asks: the latest user message, the conversation before it
-    (role/content dicts, for follow-ups), how many passages to cite, and whether to stream."""
+    (role/content dicts, for follow-ups), how many passages to cite, whether to stream, and the
+    metadata ``filters`` the answer must come from (:mod:`qa.retrieval.filters`)."""
 
     model: str
     question: str
     history: tuple[dict[str, str], ...]
     k: int = 5
     stream: bool = False
+    filters: Mapping[str, Any] | None = None
 
 
 def _content_text(content: Any, index: int) -> str:
@@ -106,7 +108,10 @@ def parse_chat_request(body: Any, *, models: Sequence[str]) -> ChatRequest:
     k = body.get("k", body.get("n_citations", 5))
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
         raise OpenAIError(400, f"'k' (passages to cite) must be a whole number from 1 to {MAX_K}, got {k!r}", param="k")
-    return ChatRequest(model=model, question=question, history=tuple(conversation[:-1]), k=k, stream=stream)
+    filters = body.get("filters")
+    if filters is not None and not isinstance(filters, dict):
+        raise OpenAIError(400, f"'filters' must be an object of key: value, got {filters!r}", param="filters")
+    return ChatRequest(model=model, question=question, history=tuple(conversation[:-1]), k=k, stream=stream, filters=filters)
 
 
 @dataclass(frozen=True)

@@ -281,6 +281,11 @@ def test_openai_client_plain_streamed_follow_up_abstention_and_bad_requests(serv
     with pytest.raises(urllib.error.HTTPError) as malformed:
         urllib.request.urlopen(raw, timeout=30)
     assert malformed.value.code == 400 and "not valid JSON" in json.loads(malformed.value.read())["error"]["message"]
+    # Metadata filters ride along (extra_body); one that matches nothing is an honest abstention.
+    filtered = client.chat.completions.create(model="index", messages=[{"role": "user", "content": first}], extra_body={"filters": {"kind": "pdf"}})
+    assert filtered.model_extra["grounding"]["abstained"] is True and "No indexed passage matches the filters (kind = pdf)" in filtered.choices[0].message.content
+    with pytest.raises(openai.BadRequestError, match="unknown filter key 'colour'"):
+        client.chat.completions.create(model="index", messages=[{"role": "user", "content": first}], extra_body={"filters": {"colour": "red"}})
     # The host and origin checks stand in front of this API too.
     rebinding = urllib.request.Request(server["url"] + "v1/models", headers={"Host": "evil.example"})
     with pytest.raises(urllib.error.HTTPError) as refused:
@@ -306,6 +311,10 @@ def test_gradio_client_endpoints(server, tmp_path):
     assert "1718" in " ".join(c["text"] for c in answer["citations"])
     follow = client.predict(question="and who joined it?", previous_questions=["Which statement condemned the DPRK troops?"], api_name="/ask")
     assert follow["query"].startswith("Which statement condemned")
+    only_pdfs = client.predict(question="Which UN Security Council resolutions does the cooperation violate?", filters={"kind": "pdf"}, api_name="/ask")
+    assert only_pdfs["abstained"] is True and not only_pdfs["citations"]
+    texts = client.predict(question="resolutions", filters={"kind": "text"}, api_name="/search")
+    assert texts and all(h["passage"]["source"].endswith(".txt") for h in texts)
     unanswerable = client.predict(question="Who won the football world cup in 2022?", api_name="/ask")
     assert unanswerable["abstained"] is True and unanswerable["citations"] == []
     from gradio_client.exceptions import AppError
@@ -736,6 +745,16 @@ def test_the_api_uses_the_index_s_saved_search_mode_unless_a_call_names_one(tiny
     assert lexical != hybrid  # the check below can tell the two apart
     assert [(h.passage.id, round(h.score, 6)) for h in tiny_app.ask(question, k=3).hits] == lexical
     assert [(h.passage.id, round(h.score, 6)) for h in tiny_app.ask(question, k=3, mode="hybrid").hits] == hybrid
+
+
+def test_ask_and_search_take_metadata_filters(tiny_app):
+    from qa import InputError
+
+    answer = tiny_app.ask("Which volcano is active?", abstain_threshold=0.0, filters={"kind": "jsonl", "title": "Volcano*"})
+    assert answer.citations and all(c.source.endswith("facts.jsonl#v1") for c in answer.citations)
+    assert tiny_app.ask("Which volcano is active?", abstain_threshold=0.0, filters={"kind": "pdf"}).abstained
+    with pytest.raises(InputError, match="unknown filter key 'colour'"):
+        tiny_app.ask("rivers", filters={"colour": "red"})
 
 
 def test_a_removed_upload_is_deleted_from_disk_and_a_read_only_app_changes_nothing(tmp_path, tiny_app):

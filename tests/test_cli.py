@@ -119,3 +119,28 @@ def test_sync_reports_each_change_and_info_lists_every_file_with_its_state(tmp_p
     assert any(line.strip().endswith("c.xyz  skipped: unsupported file type '.xyz' (supported: .csv, .docx, .eml, .epub, .htm, .html, .jsonl, .markdown, .md, .pdf, .pptx, .text, .tsv, .txt, .xhtml, .xlsx)") for line in out.splitlines())
     code, _, err = run(capsys, "sync", tmp_path / "unmounted", "--index", index)
     assert code == 2 and "unmounted drive" in err
+
+
+def test_filters_restrict_search_ask_and_eval_and_bad_ones_are_one_line_errors(tiny_corpus, tmp_path, capsys, hashing_embedder):
+    from qa import QA
+
+    index = tmp_path / "idx"
+    QA.build([tiny_corpus], index_dir=index, embedder=hashing_embedder)
+    code, out, _ = run(capsys, "search", "rivers of ice", "--index", index, "--filter", "kind=jsonl", "--json")
+    hits = json.loads(out)
+    assert code == 0 and hits and all("facts.jsonl#" in h["passage"]["source"] for h in hits)
+    code, out, _ = run(capsys, "search", "rivers", "--index", index, "--filter", "kind=pdf")
+    assert code == 0 and out.strip() == "no passage matches the filters (kind = pdf)"
+    code, out, _ = run(capsys, "ask", "Which volcano is active?", "--index", index, "--filter", "title=Volcano*", "--json")
+    answer = json.loads(out)
+    assert code == 0 and all("#v1" in c["source"] for c in answer["citations"])
+    code, _, err = run(capsys, "ask", "rivers", "--index", index, "--filter", "colour=red")
+    assert code == 2 and "unknown filter key 'colour'" in err and "Traceback" not in err
+    code, _, err = run(capsys, "search", "rivers", "--index", index, "--filter", "kind")
+    assert code == 2 and "--filter takes KEY=VALUE" in err
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"id": "1", "question": "Where is Mount Etna?", "evidence": "Mount Etna is an active volcano"}) + "\n")
+    code, out, _ = run(capsys, "eval", questions, "--index", index, "--filter", "kind=markdown", "--json", "-q")
+    assert code == 0 and json.loads(out)["hit@10"]["value"] == 0.0  # the evidence is in a JSONL record, filtered out
+    code, out, _ = run(capsys, "eval", questions, "--index", index, "--filter", "kind=jsonl", "--json", "-q")
+    assert code == 0 and json.loads(out)["hit@1"]["value"] == 1.0

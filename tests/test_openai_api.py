@@ -24,6 +24,7 @@ def test_a_request_gives_the_latest_question_and_the_conversation_before_it():
         ],
         "stream": True,
         "k": 3,
+        "filters": {"kind": "pdf"},
     }
     request = parse_chat_request(body, models=MODELS)
     assert request == ChatRequest(
@@ -32,6 +33,7 @@ def test_a_request_gives_the_latest_question_and_the_conversation_before_it():
         history=({"role": "user", "content": "Which countries joined?"}, {"role": "assistant", "content": "Japan and Korea. [1]"}),
         k=3,
         stream=True,
+        filters={"kind": "pdf"},
     )
 
 
@@ -53,6 +55,7 @@ def test_a_request_gives_the_latest_question_and_the_conversation_before_it():
         ({"model": "docs", "messages": [_user("q")], "k": 0}, 400, "'k' (passages to cite) must be a whole number from 1 to 20"),
         ({"model": "docs", "messages": [_user("q")], "k": True}, 400, "'k' (passages to cite)"),
         ({"model": "docs", "messages": [_user("q")], "k": 2.5}, 400, "'k' (passages to cite)"),
+        ({"model": "docs", "messages": [_user("q")], "filters": ["kind", "pdf"]}, 400, "'filters' must be an object"),
     ],
 )
 def test_a_bad_request_is_refused_with_an_openai_error_object(body, status, message):

@@ -161,6 +161,54 @@ def passage_mask(
     return mask
 
 
+def parse_filter_options(items: Sequence[str] | None) -> dict[str, Any] | None:
+    """``--filter KEY=VALUE`` options as a filter (``None`` when there are none). A value with
+    commas is a list; ``page=3-7`` a range; ``modified=2024-01-01..2024-07-01`` a date range
+    (either side may be left out); whole numbers are numbers; a value in ``{...}`` or ``[...]``
+    is read as JSON.
+
+    >>> parse_filter_options(["kind=pdf,docx", "page=3-7", "modified=2024-01-01..", "year=2021", "source=*.md"])
+    {'kind': ['pdf', 'docx'], 'page': {'from': 3, 'to': 7}, 'modified': {'after': '2024-01-01'}, 'year': 2021, 'source': '*.md'}
+    """
+    if not items:
+        return None
+    filters: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key or not raw:
+            raise InputError(f"--filter takes KEY=VALUE (e.g. kind=pdf, page=3-7, modified=2024-01-01..), got {item!r}")
+        if key in filters:
+            raise InputError(f"--filter {key} is given twice; list the values once: {key}=a,b")
+        filters[key] = _option_value(key, raw)
+    return filters
+
+
+def _option_value(key: str, raw: str) -> Any:
+    import json
+    import re
+
+    if raw[0] in "[{":
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"--filter {key}={raw} is not valid JSON ({exc})") from None
+    if key == "modified":
+        after, dots, before = raw.partition("..")
+        if not dots:
+            raise InputError(f"--filter modified takes a date range: 2024-01-01..2024-07-01, 2024-01-01.. or ..2024-07-01; got {raw!r}")
+        return {k: v for k, v in (("after", after.strip()), ("before", before.strip())) if v}
+    if key == "page" and re.fullmatch(r"\d*-\d*", raw) and raw != "-":
+        low, high = raw.split("-")
+        return {k: int(v) for k, v in (("from", low), ("to", high)) if v}
+    values = [_scalar(v.strip()) for v in raw.split(",") if v.strip()]
+    return values if len(values) > 1 else values[0]
+
+
+def _scalar(text: str) -> Any:
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
 def describe(filters: Mapping[str, Any]) -> str:
     """The filters as one line for messages.
 
