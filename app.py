@@ -470,20 +470,42 @@ class ChatApp:
             grounding={"query": answer.query, "abstained": answer.abstained, "confidence": answer.confidence},
         )
 
-    def chat(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float):
+    def document_filter(self, names: Any) -> dict | None:
+        """The filter that keeps the documents chosen by their shown names (``None``: all of them).
+
+        A name that is not an indexed document is refused (:class:`qa.InputError`)."""
+        import glob
+
+        from qa import InputError
+
+        if names is None or names == [] or names == "":
+            return None
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            raise InputError(f"documents must be a list of document names as listed, got {names!r}")
+        known = self._names()
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise InputError(f"{missing[0]!r} is not an indexed document (removed?); choose the documents again")
+        return {"source": [glob.escape(known[n]) for n in names]}
+
+    def chat(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float, documents: list[str] | None = None):
         """One chat turn: the reply (Markdown/HTML) and the Sources panel."""
-        reply, panel, _, _ = self.chat_turn(message, history, k, mode, abstain_threshold)
+        reply, panel, _, _ = self.chat_turn(message, history, k, mode, abstain_threshold, documents)
         return reply, panel
 
-    def chat_turn(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float):
+    def chat_turn(self, message: str, history: list[dict], k: int, mode: str, abstain_threshold: float, documents: list[str] | None = None):
         """:meth:`chat` plus the answer's citations (``Citation.to_dict()``), which the page keeps
-        to open a citation in its document, and the answer as plain text (for "Copy")."""
+        to open a citation in its document, and the answer as plain text (for "Copy").
+        ``documents`` (shown names) restricts the answer to those documents."""
         from qa import QAError
         from qa.presentation import answer_as_text, chat_message, sources_html
 
         previous = answered_questions(history or [])
         try:
-            answer = self.ask(message, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous)
+            filters = self.document_filter(documents)
+            answer = self.ask(message, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous, filters=filters)
         except QAError as exc:
             from qa.presentation import inert_text
 
@@ -839,6 +861,10 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                             mode = gr.Radio(list(MODES), value=app.qa.search_settings.mode, label="Retrieval (hybrid = keywords + meaning)", elem_id="setting-mode")
                             threshold = gr.Slider(0.0, 1.0, value=settings.abstain_threshold, step=0.01, label="Abstention threshold (higher = answers less often)", elem_id="setting-threshold")
                             gr.HTML('<div class="qa-settings-note" role="status"></div>', elem_id="settings-note")  # why a typed value was refused (RANGE_GUARD_JS)
+                            picked = gr.Dropdown(
+                                choices=app.sources(), value=[], multiselect=True, label="Answer only from these documents (all when none is chosen)",
+                                elem_id="setting-documents",
+                            )
                         sources = gr.HTML(sources_html(None), render=False, elem_id="sources-panel")
                         cited = gr.State([])
                         # The latest answer as plain text with its sources; a (hidden) component,
@@ -848,9 +874,9 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                         copy_button = gr.Button("Copy answer", elem_id="copy-answer", render=False)
 
                         # The parameter names are the /chat API's (they shadow the controls here only).
-                        def chat(message, history, k, mode, abstain_threshold):
-                            """Answer a chat message; returns the reply and the Sources panel."""
-                            return app.chat_turn(message, history, k, mode, abstain_threshold)
+                        def chat(message, history, k, mode, abstain_threshold, documents=None):
+                            """Answer a chat message (from the chosen documents only, if any); returns the reply and the Sources panel."""
+                            return app.chat_turn(message, history, k, mode, abstain_threshold, documents)
 
                         gr.ChatInterface(
                             chat,
@@ -864,7 +890,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                                 buttons=[copy_button],
                             ),
                             textbox=gr.Textbox(placeholder="Ask a question…", elem_id="question", submit_btn=True),
-                            additional_inputs=[k, mode, threshold],
+                            additional_inputs=[k, mode, threshold, picked],
                             additional_outputs=[sources, cited, copied],
                             examples=[[q] for q in examples] if examples else None,
                             run_examples_on_click=True,
@@ -924,8 +950,10 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     confirm_button = gr.Button("Yes, remove it", variant="stop", elem_id="remove-yes")
                     cancel_button = gr.Button("Cancel", elem_id="remove-cancel")
 
-                def refresh():
-                    return app.files_summary(), app.documents(), gr.Dropdown(choices=app.sources(), value=None)
+                def refresh(chosen):
+                    names = app.sources()
+                    kept = [n for n in chosen or [] if n in names]  # a removed document leaves the picker
+                    return app.files_summary(), app.documents(), gr.Dropdown(choices=names, value=None), gr.Dropdown(choices=names, value=kept)
 
                 if app.watching:  # files change on disk: show the synced state without a click
                     gr.Timer(5).tick(lambda: (app.files_summary(), app.documents()), outputs=[totals, table], api_visibility="private")
@@ -940,7 +968,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                 # One build at a time, and the button stays disabled until it is done.
                 add_button.click(lambda: gr.Button(interactive=False), outputs=add_button, queue=False, api_visibility="private").then(
                     upload, inputs=uploads, outputs=status, api_name="upload", show_progress="full", concurrency_limit=1
-                ).then(refresh, outputs=[totals, table, choice], api_visibility="private").then(
+                ).then(refresh, inputs=picked, outputs=[totals, table, choice, picked], api_visibility="private").then(
                     lambda: gr.Button(interactive=True), outputs=add_button, api_visibility="private"
                 )
                 def ask_to_confirm(source):
@@ -953,7 +981,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                 cancel_button.click(lambda: (gr.Row(visible=False), "Nothing was removed."), outputs=[confirm_row, status], api_visibility="private")
                 confirm_button.click(app.remove, inputs=choice, outputs=status, api_name="remove_document").then(
                     lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private"
-                ).then(refresh, outputs=[totals, table, choice], api_visibility="private")
+                ).then(refresh, inputs=picked, outputs=[totals, table, choice, picked], api_visibility="private")
 
         def ask(
             question: str,

@@ -530,6 +530,31 @@ def test_browser_settings_and_the_conversation_survive_a_reload(server, browser)
 
 
 @pytest.mark.browser
+def test_browser_the_document_picker_keeps_answers_to_the_chosen_documents(server, browser, tmp_path):
+    note = tmp_path / f"kestrel_notes_{os.getpid()}_{time.time_ns()}.md"
+    note.write_text("# Kestrels\n\nThe kestrel survey of 2021 counted 48 nesting pairs along the Danube.\n", encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"])
+    _upload(page, note)
+    page.get_by_role("tab", name="Chat").click()
+    page.get_by_text("Settings").first.click()
+    picker = page.locator("#setting-documents input")
+    picker.click()
+    option = page.get_by_role("option", name=f"uploads/{note.name}")
+    option.wait_for(timeout=30_000)  # the upload is listed without a reload
+    option.click()
+    page.keyboard.press("Escape")
+    _ask(page, "Which UN Security Council resolutions does the Russia-DPRK military cooperation violate?")
+    page.wait_for_function(
+        "document.querySelector('#chat') && (document.querySelector('#chat').innerText.includes('do not answer')"
+        " || document.querySelector('#sources-panel').innerText.includes('kestrel'))",
+        timeout=60_000,
+    )
+    assert "nato-dprk" not in page.locator("#sources-panel").inner_text()  # the statement was not chosen
+    page.close()
+
+
+@pytest.mark.browser
 def test_browser_a_typed_setting_out_of_range_is_refused_with_a_message(server, browser):
     page = browser.new_page()
     page.goto(server["url"])
@@ -755,6 +780,22 @@ def test_ask_and_search_take_metadata_filters(tiny_app):
     assert tiny_app.ask("Which volcano is active?", abstain_threshold=0.0, filters={"kind": "pdf"}).abstained
     with pytest.raises(InputError, match="unknown filter key 'colour'"):
         tiny_app.ask("rivers", filters={"colour": "red"})
+
+
+def test_the_document_picker_restricts_a_chat_turn_to_the_chosen_documents(tiny_app):
+    from qa import InputError
+
+    names = tiny_app.sources()
+    rivers = next(n for n in names if n.endswith("rivers.md"))
+    assert tiny_app.document_filter([]) is None and tiny_app.document_filter(None) is None
+    _, _, cited, _ = tiny_app.chat_turn("Which volcano is active?", [], 5, "hybrid", 0.0, [rivers])
+    assert cited and all(c["source"].endswith("rivers.md") for c in cited)
+    _, _, cited, _ = tiny_app.chat_turn("Which volcano is active?", [], 5, "hybrid", 0.0, [])
+    assert any("facts.jsonl" in c["source"] for c in cited)
+    reply, _, cited, _ = tiny_app.chat_turn("Which volcano is active?", [], 5, "hybrid", 0.0, ["gone.md"])
+    assert reply.startswith(chat_app.ERROR_PREFIX) and "&#x27;gone.md&#x27; is not an indexed document" in reply and cited == []  # escaped
+    with pytest.raises(InputError, match="documents must be a list"):
+        tiny_app.document_filter([3])
 
 
 def test_a_removed_upload_is_deleted_from_disk_and_a_read_only_app_changes_nothing(tmp_path, tiny_app):
