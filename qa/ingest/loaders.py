@@ -16,7 +16,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import DocumentError
 from ..progress import ProgressCallback, StageTracker
@@ -221,6 +221,46 @@ def _front_matter_title(text: str) -> str:
     return ""
 
 
+def front_matter(text: str) -> dict[str, Any]:
+    """The fields of a Markdown file's YAML front matter that filters can use: text, numbers,
+    true/false, dates (as ISO text) and lists of those; anything else, or front matter that is
+    not valid YAML, is left out.
+
+    >>> front_matter("---\\nauthor: Ann\\ntags: [birds, owls]\\ndate: 2024-05-01\\nextra: {a: 1}\\n---\\n# Owls\\n")
+    {'author': 'Ann', 'tags': ['birds', 'owls'], 'date': '2024-05-01'}
+    """
+    import datetime
+
+    import yaml
+
+    match = re.match(r"^---\n(.*?)\n---\n", text, re.DOTALL)
+    if not match:
+        return {}
+    try:
+        data = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return value.isoformat()
+        return value if isinstance(value, (str, int, float, bool)) else None
+
+    fields: dict[str, Any] = {}
+    for key, value in data.items():
+        if not isinstance(key, str):
+            continue
+        if isinstance(value, list):
+            items = [plain(v) for v in value]
+            if items and all(v is not None for v in items):
+                fields[key] = items
+        elif plain(value) is not None:
+            fields[key] = plain(value)
+    return fields
+
+
 def _load_text(path: Path, data: bytes, kind: str) -> list[Document]:
     if _looks_binary(data):
         raise DocumentError("binary content in a text file")
@@ -231,7 +271,7 @@ def _load_text(path: Path, data: bytes, kind: str) -> list[Document]:
     if kind == "markdown":
         sections, heading_title = _markdown_sections(text)
         title = _front_matter_title(text) or heading_title
-        return [Document.from_text(text, source=source, title=title or None, kind="markdown", sections=sections)]
+        return [Document.from_text(text, source=source, title=title or None, kind="markdown", sections=sections, metadata=front_matter(text))]
     first_line = text.strip().split("\n", 1)[0].strip()
     # A short first line with no final period reads as the title (as in news articles).
     title = first_line if 0 < len(first_line) <= 150 and not first_line.endswith(".") else None

@@ -12,8 +12,9 @@ A filter is a mapping from a key to what its value must be::
 - ``page``: a page number, a list of them, or ``{"from": a, "to": b}`` (inclusive).
 - ``modified``: the file's modification time, ``{"after": "2024-01-01", "before": "2025-01-01"}``
   (ISO dates or times; either bound may be left out).
-- Any other key is a document's own metadata (a JSONL record's fields, a mail's ``from``):
-  equality, or any of a list.
+- Any other key is a document's own metadata (a JSONL record's fields, a Markdown file's front
+  matter, a mail's ``from``): equality (case ignored for text), or any of a list; a list field
+  such as ``tags`` matches when one of its items does.
 
 A list means any of its values; all keys must match. Filters are applied before the top ``k``
 are taken, so a filtered search returns the best passages among those that match, never the
@@ -101,7 +102,13 @@ def _value_matcher(key: str, wanted: Any) -> Callable[[Any], bool]:
     values = wanted if isinstance(wanted, list) else [wanted]
     if not values or not all(isinstance(v, (str, int, float, bool)) for v in values):
         raise InputError(f"filter {key!r} takes a value or a list of values, got {wanted!r}")
-    return lambda value: any(value == v and type(value) is type(v) or (isinstance(value, str) and isinstance(v, str) and value.casefold() == v.casefold()) for v in values)
+    def same(value: Any, v: Any) -> bool:
+        if isinstance(value, str) and isinstance(v, str):
+            return value.casefold() == v.casefold()
+        return value == v and type(value) is type(v)
+
+    # A list field (front-matter tags) matches when any of its items does.
+    return lambda value: any(same(item, v) for item in (value if isinstance(value, list) else [value]) for v in values)
 
 
 def passage_mask(

@@ -132,3 +132,19 @@ def test_a_malformed_filter_is_refused_naming_what_is_wrong(library, tmp_path, h
 def test_describe_names_each_filter():
     assert describe({"kind": "pdf", "page": {"from": 2, "to": 4}, "author": ["Ann", "Bob"]}) == "kind = pdf, page {from: 2, to: 4}, author in [Ann, Bob]"
     assert np.array_equal(np.flatnonzero(np.array([True, False, True])), [0, 2])
+
+
+def test_markdown_front_matter_fields_are_filters(tmp_path, hashing_embedder):
+    docs = tmp_path / "notes"
+    write(docs / "owls.md", "---\ntitle: Owls\nauthor: Ann\ntags: [birds, night]\ndate: 2024-05-01\n---\n\nOwls hunt at night and sleep by day.\n")
+    write(docs / "bees.md", "---\nauthor: Bob\ntags: [insects]\n---\n\nBees collect nectar by day and sleep at night.\n")
+    write(docs / "plain.md", "# Plain\n\nNothing special sleeps here at night.\n")
+    write(docs / "broken.md", "---\nauthor: [unclosed\n---\n\nBroken front matter still indexes the text at night.\n")
+    qa = QA.build([docs], index_dir=tmp_path / "idx", embedder=hashing_embedder)
+    sources = lambda filters: sorted({os.path.basename(h.passage.source) for h in qa.search("night", k=10, filters=filters)})  # noqa: E731
+    assert sources({"author": "ann"}) == ["owls.md"]
+    assert sources({"tags": "night"}) == ["owls.md"] and sources({"tags": ["insects", "night"]}) == ["bees.md", "owls.md"]
+    assert sources({"date": "2024-05-01"}) == ["owls.md"]
+    assert {"author", "tags", "date", "title"} <= set(qa.filter_keys())
+    broken = next(d for d in qa.documents if d.source.endswith("broken.md"))
+    assert broken.metadata == {} and "Broken front matter" in broken.text
