@@ -647,16 +647,20 @@ class QA:
 
     def save_settings(self) -> None:
         """Store the current search and answer settings (and a refitted calibration) as the
-        index's defaults."""
+        index's defaults. Only the manifest (and the small file ledger) is written: the new
+        generation hard-links every other file of the current one."""
         if self.index_dir is None:
             raise InputError("this index is in memory only (no index_dir), so there is nowhere to save settings")
+        retrieval: dict[str, Any] = {"search": self.search_settings.to_dict(), "answer": self.answer_settings.to_dict()}
+        if self.calibration != DEFAULT_CALIBRATION:
+            retrieval["calibration"] = self.calibration.to_dict()
         with self._write_lock, write_lock(self.index_dir):
-            contents = load_index(self.index_dir)
-            contents.retrieval = {"search": self.search_settings.to_dict(), "answer": self.answer_settings.to_dict()}
-            if self.calibration != DEFAULT_CALIBRATION:
-                contents.retrieval["calibration"] = self.calibration.to_dict()
-            save_index(self.index_dir, contents)
-            self._contents = replace(self._contents, retrieval=contents.retrieval, generation=contents.generation)
+            contents = self._contents
+            if int(read_manifest(self.index_dir).get("generation", 0)) != contents.generation:
+                contents = load_index(self.index_dir)  # another process wrote since: start from what is on disk
+            contents = replace(contents, retrieval=retrieval)
+            save_index(self.index_dir, contents, records_only=True)
+            self._contents = contents
 
     # --- querying -----------------------------------------------------------------------
 

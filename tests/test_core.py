@@ -220,3 +220,22 @@ def test_answering_from_a_saved_index_does_not_import_torch(seed_index):
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]"
+
+
+def test_saving_settings_writes_the_manifest_not_the_index_files(tiny_corpus, tmp_path, hashing_embedder):
+    import json
+
+    from qa import QA
+
+    qa = QA.build([tiny_corpus], index_dir=tmp_path / "idx", embedder=hashing_embedder)
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    before = {name: (tmp_path / "idx" / manifest["data_dir"] / name).stat().st_ino for name in manifest["files"]}
+    qa.search_settings = qa.search_settings.with_overrides({"mode": "lexical"})
+    qa.save_settings()
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    after = {name: (tmp_path / "idx" / manifest["data_dir"] / name).stat().st_ino for name in manifest["files"]}
+    assert manifest["retrieval"]["search"]["mode"] == "lexical"
+    assert {name for name in after if after[name] != before[name]} == {"files.jsonl"}  # the rest hard-linked
+    reloaded = QA.load(tmp_path / "idx", embedder=hashing_embedder)
+    assert reloaded.search_settings.mode == "lexical" and len(reloaded) == len(qa)
+    assert [h.passage.id for h in reloaded.search("rivers", k=3)] == [h.passage.id for h in qa.search("rivers", k=3)]
