@@ -117,7 +117,7 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
         dense=dense,
         lexical=lexical,
         sentences=SentenceTable(np.concatenate(indptr_parts), np.concatenate(span_parts), *quantize_rows(np.concatenate(sentence_parts))),
-        retrieval=dict(base.retrieval),
+        query_defaults=dict(base.query_defaults),
     )
     return contents, vectors, dense_s, lexical_s
 

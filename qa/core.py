@@ -148,10 +148,10 @@ class QA:
         self._contents = contents
         self.embedder = embedder
         self.index_dir = Path(index_dir) if index_dir is not None else None
-        saved = SearchSettings.from_dict(contents.retrieval.get("search") or {})
+        saved = SearchSettings.from_dict(contents.query_defaults.get("search") or {})
         self.search_settings = search_settings or saved
-        self.answer_settings = answer_settings or AnswerSettings.from_dict(contents.retrieval.get("answer") or {})
-        saved_calibration = contents.retrieval.get("calibration")
+        self.answer_settings = answer_settings or AnswerSettings.from_dict(contents.query_defaults.get("answer") or {})
+        saved_calibration = contents.query_defaults.get("calibration")
         self.calibration: Calibration = Calibration.from_dict(saved_calibration) if saved_calibration else DEFAULT_CALIBRATION
         self._write_lock = threading.Lock()
 
@@ -651,14 +651,14 @@ class QA:
         generation hard-links every other file of the current one."""
         if self.index_dir is None:
             raise InputError("this index is in memory only (no index_dir), so there is nowhere to save settings")
-        retrieval: dict[str, Any] = {"search": self.search_settings.to_dict(), "answer": self.answer_settings.to_dict()}
+        defaults: dict[str, Any] = {"search": self.search_settings.to_dict(), "answer": self.answer_settings.to_dict()}
         if self.calibration != DEFAULT_CALIBRATION:
-            retrieval["calibration"] = self.calibration.to_dict()
+            defaults["calibration"] = self.calibration.to_dict()
         with self._write_lock, write_lock(self.index_dir):
             contents = self._contents
             if int(read_manifest(self.index_dir).get("generation", 0)) != contents.generation:
                 contents = load_index(self.index_dir)  # another process wrote since: start from what is on disk
-            contents = replace(contents, retrieval=retrieval)
+            contents = replace(contents, query_defaults=defaults)
             save_index(self.index_dir, contents, records_only=True)
             self._contents = contents
 

@@ -234,8 +234,23 @@ def test_saving_settings_writes_the_manifest_not_the_index_files(tiny_corpus, tm
     qa.save_settings()
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
     after = {name: (tmp_path / "idx" / manifest["data_dir"] / name).stat().st_ino for name in manifest["files"]}
-    assert manifest["retrieval"]["search"]["mode"] == "lexical"
+    assert manifest["query_defaults"]["search"]["mode"] == "lexical" and "retrieval" not in manifest
     assert {name for name in after if after[name] != before[name]} == {"files.jsonl"}  # the rest hard-linked
     reloaded = QA.load(tmp_path / "idx", embedder=hashing_embedder)
     assert reloaded.search_settings.mode == "lexical" and len(reloaded) == len(qa)
     assert [h.passage.id for h in reloaded.search("rivers", k=3)] == [h.passage.id for h in qa.search("rivers", k=3)]
+
+
+def test_an_older_manifest_keeps_its_saved_defaults_under_retrieval(tiny_corpus, tmp_path, hashing_embedder):
+    import json
+
+    from qa import QA
+
+    qa = QA.build([tiny_corpus], index_dir=tmp_path / "idx", embedder=hashing_embedder)
+    qa.search_settings = qa.search_settings.with_overrides({"mode": "dense"})
+    qa.save_settings()
+    path = tmp_path / "idx" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["retrieval"] = manifest.pop("query_defaults")  # as manifests were written before
+    path.write_text(json.dumps(manifest))
+    assert QA.load(tmp_path / "idx", embedder=hashing_embedder).search_settings.mode == "dense"

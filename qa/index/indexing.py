@@ -266,7 +266,7 @@ def assemble(
         dense=dense,
         lexical=LexicalIndex.build(token_lists, k1=settings.bm25_k1, b=settings.bm25_b),
         sentences=SentenceTable.concat([old.sentences.select(plan.keep_rows), new_sentences]),
-        retrieval=dict(old.retrieval),
+        query_defaults=dict(old.query_defaults),
         generation=old.generation,
         files=files,
     )

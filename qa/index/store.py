@@ -110,7 +110,9 @@ class IndexContents:
     dense: DenseIndex
     lexical: LexicalIndex
     sentences: SentenceTable
-    retrieval: dict[str, Any] = field(default_factory=dict)  # saved search defaults (e.g. calibrated)
+    # The saved defaults of queries: {"search": ..., "answer": ..., "calibration": ...} (what
+    # QA.save_settings and qa eval --calibrate store), apart from the index settings above.
+    query_defaults: dict[str, Any] = field(default_factory=dict)
     generation: int = 0
     files: dict[str, FileRecord] = field(default_factory=dict)  # by path: every file seen (qa sync)
 
@@ -406,7 +408,8 @@ def load_index(index_dir: str | os.PathLike[str], *, mmap: bool = False, verify:
         dense=dense,
         lexical=lexical,
         sentences=sentences,
-        retrieval=dict(manifest.get("retrieval") or {}),
+        # Manifests before 2026-12 kept them under "retrieval".
+        query_defaults=dict(manifest.get("query_defaults") or manifest.get("retrieval") or {}),
         generation=int(manifest.get("generation", 0)),
         files=files,
     )
@@ -524,7 +527,7 @@ def save_index(index_dir: str | os.PathLike[str], contents: IndexContents, *, re
         "created_at": created,
         "updated_at": now,
         **contents.settings.to_dict(),
-        "retrieval": contents.retrieval,
+        "query_defaults": contents.query_defaults,
         "counts": {"documents": len(contents.documents), "passages": len(contents.passages)},
         "versions": library_versions(),
         "files": files,

@@ -259,7 +259,7 @@ def test_eval_command_writes_report_and_calibrates(seed_index, tmp_path, capsys)
     printed = capsys.readouterr().out
     assert code == 0 and "hit@5" in printed and "calibrated the confidence on 23 questions" in printed
     assert (out / "report.md").exists() and (out / "confidence.png").exists() and (out / "risk_coverage.png").exists()
-    saved = json.loads((index / "manifest.json").read_text())["retrieval"]["calibration"]
+    saved = json.loads((index / "manifest.json").read_text())["query_defaults"]["calibration"]
     assert saved["fitted_on"].endswith("(23 questions)") and len(saved["coefficients"]) == len(saved["features"])
     reloaded = QA.load(index)
     assert reloaded.calibration != DEFAULT_CALIBRATION and reloaded.calibration.to_dict() == saved
