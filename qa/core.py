@@ -153,6 +153,8 @@ class QA:
         self.answer_settings = answer_settings or AnswerSettings.from_dict(contents.query_defaults.get("answer") or {})
         saved_calibration = contents.query_defaults.get("calibration")
         self.calibration: Calibration = Calibration.from_dict(saved_calibration) if saved_calibration else DEFAULT_CALIBRATION
+        # What the latest build, add, sync or remove of this object did; None until one ran.
+        self.last_report: IndexReport | None = None
         self._write_lock = threading.Lock()
 
     # --- construction -------------------------------------------------------------------

@@ -254,3 +254,14 @@ def test_an_older_manifest_keeps_its_saved_defaults_under_retrieval(tiny_corpus,
     manifest["retrieval"] = manifest.pop("query_defaults")  # as manifests were written before
     path.write_text(json.dumps(manifest))
     assert QA.load(tmp_path / "idx", embedder=hashing_embedder).search_settings.mode == "dense"
+
+
+def test_last_report_is_defined_from_the_start(tiny_corpus, tmp_path, hashing_embedder):
+    from qa import QA
+
+    built = QA.build([tiny_corpus], index_dir=tmp_path / "idx", embedder=hashing_embedder)
+    assert built.last_report is not None and built.last_report.added
+    loaded = QA.load(tmp_path / "idx", embedder=hashing_embedder)
+    assert loaded.last_report is None
+    loaded.remove(next(d.source for d in loaded.documents))
+    assert loaded.last_report is not None and len(loaded.last_report.removed) == 1
