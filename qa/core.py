@@ -49,7 +49,7 @@ from .ingest.loaders import (
     source_name,
 )
 from .progress import ProgressCallback, StageTracker, console_progress
-from .retrieval.filters import describe, known_keys, passage_mask
+from .retrieval.filters import describe, known_keys, passage_mask, rows_by_source
 from .retrieval.hybrid import SearchSettings, distinct_passages, query_terms, retrieve
 from .threads import single_blas_thread
 from .types import Answer, Document, FileRecord, Hit, Passage
@@ -155,6 +155,7 @@ class QA:
         self.calibration: Calibration = Calibration.from_dict(saved_calibration) if saved_calibration else DEFAULT_CALIBRATION
         # What the latest build, add, sync or remove of this object did; None until one ran.
         self.last_report: IndexReport | None = None
+        self._source_rows: tuple[IndexContents, dict[str, np.ndarray]] | None = None  # for filters
         self._write_lock = threading.Lock()
 
     # --- construction -------------------------------------------------------------------
@@ -688,15 +689,19 @@ class QA:
         metadata fields (see :mod:`qa.retrieval.filters`)."""
         return known_keys(self._contents.documents)
 
-    @staticmethod
-    def _filter_mask(contents: IndexContents, filters: Mapping[str, Any] | None) -> np.ndarray | None:
+    def _filter_mask(self, contents: IndexContents, filters: Mapping[str, Any] | None) -> np.ndarray | None:
         if filters is None:
             return None
         passages = contents.passages
+        cached = self._source_rows
+        if cached is None or cached[0] is not contents:  # once per loaded or updated index
+            sources = passages.sources if hasattr(passages, "sources") else [p.source for p in passages]
+            cached = self._source_rows = (contents, rows_by_source(sources))
         return passage_mask(
             filters,
             documents=contents.documents,
-            sources=passages.sources if hasattr(passages, "sources") else [p.source for p in passages],
+            rows_of=cached[1],
+            size=len(passages),
             sections=lambda row: passages[row].section,
             pages=lambda row: passages[row].page,
             files=contents.files,

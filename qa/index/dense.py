@@ -162,10 +162,27 @@ class DenseIndex:
         order = np.lexsort((rows, -exact))[:k]
         return exact[order].astype(np.float32), rows[order].astype(np.int64)
 
-    def _exact_search(self, queries: np.ndarray, k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        # A numpy matmul over FAISS's own vector buffer (no copy): for one query at a time it is
-        # 2-3x faster than IndexFlatIP.search on this CPU (bench/scale.py), and it keeps FAISS's
-        # OpenMP threads from contending with the question encoder's right after it ran.
+    def search_among(self, query: np.ndarray, allowed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` of the rows ``allowed`` (a boolean mask over rows) by exact inner
+        product: scores (descending) and row numbers, ties by row. When more than a quarter of a
+        flat index is allowed, every row is scored in one matmul and the rest masked (cheaper
+        than gathering them); otherwise the allowed rows' stored vectors are read."""
+        query = np.asarray(query, dtype=np.float32)
+        rows = np.flatnonzero(allowed)
+        k = min(k, len(rows))
+        if k <= 0:
+            return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        if self.kind == "flat" and 4 * len(rows) > len(self):  # a large share: one matmul beats the gather
+            scores = np.where(allowed, self._flat() @ query, -np.inf)
+            top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+            order = top[np.lexsort((top, -scores[top]))]
+            return scores[order].astype(np.float32), order.astype(np.int64)
+        exact = self.vectors_of(rows) @ query
+        best = np.lexsort((rows, -exact))[:k]
+        return exact[best].astype(np.float32), rows[best].astype(np.int64)
+
+    def _flat(self) -> np.ndarray:
+        """The flat index's vectors as an aligned numpy view of FAISS's own buffer."""
         if self._flat_view is None:
             view = _faiss().rev_swig_ptr(self._index.get_xb(), len(self) * self.dim).reshape(len(self), self.dim)
             if view.ctypes.data % 64:
@@ -174,7 +191,13 @@ class DenseIndex:
                 # of 1.3 ms, measured), so pay for one aligned copy instead.
                 view = np.array(view, dtype=np.float32, order="C")
             self._flat_view = view
-        all_scores = queries @ self._flat_view.T
+        return self._flat_view
+
+    def _exact_search(self, queries: np.ndarray, k: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        # A numpy matmul over FAISS's own vector buffer (no copy): for one query at a time it is
+        # 2-3x faster than IndexFlatIP.search on this CPU (bench/scale.py), and it keeps FAISS's
+        # OpenMP threads from contending with the question encoder's right after it ran.
+        all_scores = queries @ self._flat().T
         out_scores, out_rows = [], []
         for scores in all_scores:
             top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))

@@ -111,18 +111,31 @@ def _value_matcher(key: str, wanted: Any) -> Callable[[Any], bool]:
     return lambda value: any(same(item, v) for item in (value if isinstance(value, list) else [value]) for v in values)
 
 
+def rows_by_source(sources: Sequence[str]) -> dict[str, np.ndarray]:
+    """The rows of each source, given the source of every row (computed once per loaded index).
+
+    >>> {s: r.tolist() for s, r in rows_by_source(["a", "b", "a"]).items()}
+    {'a': [0, 2], 'b': [1]}
+    """
+    grouped: dict[str, list[int]] = {}
+    for row, source in enumerate(sources):
+        grouped.setdefault(source, []).append(row)
+    return {source: np.asarray(rows, dtype=np.int64) for source, rows in grouped.items()}
+
+
 def passage_mask(
     filters: Mapping[str, Any],
     *,
     documents: Mapping[str, Document],
-    sources: Sequence[str],
+    rows_of: Mapping[str, np.ndarray],
+    size: int,
     sections: Callable[[int], tuple[str, ...]],
     pages: Callable[[int], int | None],
     files: Mapping[str, FileRecord],
 ) -> np.ndarray:
-    """Which rows (passages) match ``filters``: a boolean array over ``sources`` (the source of
-    each row). Document-level keys are decided once per document; ``sections(row)`` and
-    ``pages(row)`` are read only when a filter asks for them."""
+    """Which of the ``size`` rows (passages) match ``filters``, as a boolean array; ``rows_of``
+    gives the rows of each source (:func:`rows_by_source`). Document-level keys are decided once
+    per document; ``sections(row)`` and ``pages(row)`` are read only when a filter asks for them."""
     if not isinstance(filters, Mapping):
         raise InputError(f"filters must be a mapping of key to value, got {filters!r}")
     keys = known_keys(documents)
@@ -151,8 +164,10 @@ def passage_mask(
         else:
             test = _value_matcher(key, wanted)
             document_tests.append(lambda doc, test=test, key=key: key in doc.metadata and test(doc.metadata[key]))
-    allowed_sources = {source for source, doc in documents.items() if all(test(doc) for test in document_tests)}
-    mask = np.fromiter((source in allowed_sources for source in sources), dtype=bool, count=len(sources))
+    mask = np.zeros(size, dtype=bool)
+    for source, doc in documents.items():
+        if source in rows_of and all(test(doc) for test in document_tests):
+            mask[rows_of[source]] = True
     if "section" in filters:
         test_section = _text_matcher("section", filters["section"], path_like=False)
         for row in np.flatnonzero(mask):

@@ -135,9 +135,8 @@ def retrieve(
         _, rows = dense.search(query_vector[None, :], depth)
         rows_ = [int(r) for r in rows[0]]
     else:
-        exact = dense.vectors_of(allowed_rows) @ np.asarray(query_vector, dtype=np.float32)
-        best = np.lexsort((allowed_rows, -exact))[:depth]
-        rows_ = [int(allowed_rows[i]) for i in best]
+        _, best = dense.search_among(query_vector, allowed, depth)
+        rows_ = [int(r) for r in best]
     pool = list(dict.fromkeys(rows_ + lexical_rows))  # union of both candidate lists
     cosine = dense.vectors_of(pool) @ np.asarray(query_vector, dtype=np.float32)
     signals: list[tuple[float, np.ndarray]] = [(settings.dense_weight, cosine)]
