@@ -44,7 +44,7 @@ class OpenAIError(Exception):
         self.code = code
 
     def body(self) -> dict[str, Any]:
-        kind = {401: "authentication_error", 404: "invalid_request_error", 413: "invalid_request_error"}.get(self.status, "invalid_request_error")
+        kind = "authentication_error" if self.status == 401 else "invalid_request_error"
         return {"error": {"message": self.message, "type": kind, "param": self.param, "code": self.code}}
 
 

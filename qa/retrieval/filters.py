@@ -24,7 +24,9 @@ unfiltered results. An unknown key is refused with the list of known ones.
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
+import re
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
@@ -207,9 +209,6 @@ def parse_filter_options(items: Sequence[str] | None) -> dict[str, Any] | None:
 
 
 def _option_value(key: str, raw: str) -> Any:
-    import json
-    import re
-
     if raw[0] in "[{":
         try:
             return json.loads(raw)

@@ -116,8 +116,7 @@ def retrieve(
     depth = max(k, settings.candidates)
     use_dense = settings.mode in ("hybrid", "dense") and query_vector is not None
     use_lexical = settings.mode in ("hybrid", "lexical")
-    allowed_rows = np.flatnonzero(allowed) if allowed is not None else None
-    if allowed_rows is not None and not len(allowed_rows):
+    if allowed is not None and not allowed.any():
         return []
     bm25 = lexical.scores(list(query_terms)) if use_lexical else None
     if bm25 is not None and allowed is not None:
@@ -131,7 +130,7 @@ def retrieve(
     if not use_dense:
         return []
 
-    if allowed_rows is None:
+    if allowed is None:
         _, rows = dense.search(query_vector[None, :], depth)
         rows_ = [int(r) for r in rows[0]]
     else:
