@@ -1,11 +1,12 @@
 """The chat app: a thin Gradio UI over :class:`qa.QA`.
 
-    python app.py [--index DIR] [--docs PATH ... [--watch]] [--host 127.0.0.1] [--port 7860]
+    python app.py [--index DIR ...] [--collections DIR] [--docs PATH ... [--watch]] [--host 127.0.0.1] [--port 7860]
 
 With no arguments it serves the bundled sample corpus (``data/sample``), building its index on
-first start. Every UI action is also a named API endpoint, callable with ``gradio_client``:
-``/ask`` (Answer.to_dict()), ``/search``, ``/documents``, ``/upload``, ``/remove_document`` and
-``/chat`` (the chat turn itself).
+first start; several ``--index`` (or ``--collections``) serve several collections. Every UI
+action is also a named API endpoint, callable with ``gradio_client``: ``/ask``
+(Answer.to_dict()), ``/search``, ``/documents``, ``/upload``, ``/remove_document``,
+``/collections`` and ``/chat`` (the chat turn itself), each taking ``collection=``.
 """
 
 from __future__ import annotations
@@ -770,6 +771,64 @@ class ChatApp:
         return None
 
 
+class Collections:
+    """The indexes one app serves, each a collection named after its index directory; the first
+    is the default. Every endpoint takes a ``collection`` name (``None`` or "" for the default),
+    and the OpenAI-compatible API lists the collections as its models.
+
+    >>> Collections({"docs": "app-a", "notes": "app-b"}).get("notes"), Collections({"docs": "app-a"}).get(None)
+    ('app-b', 'app-a')
+    """
+
+    def __init__(self, apps: dict[str, Any]) -> None:
+        if not apps:
+            raise ValueError("an app serves at least one collection")
+        self.apps = dict(apps)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.apps)
+
+    @property
+    def default(self) -> str:
+        return self.names[0]
+
+    def get(self, name: Any) -> Any:
+        """The :class:`ChatApp` of collection ``name``; an unknown name is a :class:`qa.InputError`
+        listing the collections there are."""
+        if name is None or name == "":
+            return self.apps[self.default]
+        if not isinstance(name, str) or name not in self.apps:
+            from qa import InputError
+
+            raise InputError(f"no collection {name!r}; this app serves: {', '.join(self.names)}")
+        return self.apps[name]
+
+
+def collection_dirs(indexes: list[Path] | None, collections: Path | None) -> list[Path]:
+    """The index directories an app serves: each ``--index``, then every index directory (one
+    holding a ``manifest.json``) inside ``--collections``, in name order. Names (the directories'
+    names) must differ, since clients choose a collection by name.
+
+    >>> [p.name for p in collection_dirs([Path("a/docs")], None)]
+    ['docs']
+    """
+    dirs = list(indexes or [])
+    if collections is not None:
+        if not collections.is_dir():
+            raise SystemExit(f"--collections {collections}: not a folder; give a folder holding index directories (made with: qa index DOCS --index {collections}/NAME)")
+        found = sorted(p for p in collections.iterdir() if (p / "manifest.json").is_file())
+        if not found:
+            raise SystemExit(f"--collections {collections}: no index directory in it; make one with: qa index DOCS --index {collections}/NAME")
+        dirs.extend(found)
+    seen: dict[str, Path] = {}
+    for path in dirs:
+        if path.name in seen:
+            raise SystemExit(f"two collections would be named {path.name!r} ({seen[path.name]} and {path}); collections are chosen by their folder name: rename one")
+        seen[path.name] = path
+    return dirs
+
+
 def _restore_settings(saved: Any) -> tuple[Any, Any, Any]:
     """The settings kept in the browser, each only if it is valid (else left as it is)."""
     import gradio as gr
@@ -835,18 +894,28 @@ def _user_errors():
         raise gr.Error(str(exc)) from exc
 
 
-def build_ui(app: ChatApp, *, examples: list[str] | None = None):
-    """The Gradio Blocks: chat with a Sources panel, documents, settings, and API endpoints."""
+def build_ui(apps: Collections | ChatApp, *, examples: list[str] | None = None):
+    """The Gradio Blocks: chat with a Sources panel, documents, settings, and API endpoints;
+    with several collections, a selector that every action follows (and a ``collection``
+    parameter on every endpoint)."""
     import gradio as gr
 
-    from qa.presentation import sources_html
+    from qa import QAError
+    from qa.presentation import inert_text, sources_html
     from qa.retrieval.hybrid import MODES
 
+    if isinstance(apps, ChatApp):
+        apps = Collections({Path(apps.qa.index_dir).name if apps.qa.index_dir is not None else "memory": apps})
+    app = apps.get(None)  # the default collection gives the controls their first values
     settings = app.qa.answer_settings
     with gr.Blocks(title="grounded-qa", fill_height=True) as demo:
         gr.Markdown("### grounded-qa — answers only from your documents, with sources")
         with gr.Row(equal_height=True):
-            gr.Markdown(app.serving_line, elem_id="serving")
+            collection = gr.Dropdown(
+                choices=apps.names, value=apps.default, label="Collection", elem_id="collection", visible=len(apps.names) > 1,
+                scale=0, min_width=220,
+            )
+            serving = gr.Markdown(app.serving_line, elem_id="serving")
             theme_switch = gr.Button("Dark / light", size="sm", scale=0, min_width=120, elem_id="theme-switch")
         # The theme follows the system (or ?__theme=dark); the switch overrides it, remembered by the browser.
         theme_switch.click(None, js=TOGGLE_THEME_JS, api_visibility="private")
@@ -874,11 +943,15 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                         copy_button = gr.Button("Copy answer", elem_id="copy-answer", render=False)
 
                         # The parameter names are the /chat API's (they shadow the controls here only).
-                        def chat(message, history, k, mode, abstain_threshold, documents=None):
-                            """Answer a chat message (from the chosen documents only, if any); returns the reply and the Sources panel."""
-                            return app.chat_turn(message, history, k, mode, abstain_threshold, documents)
+                        def chat(message, history, k, mode, abstain_threshold, documents=None, collection=None):
+                            """Answer a chat message (from the chosen documents of the chosen collection, if any); returns the reply and the Sources panel."""
+                            try:
+                                chosen = apps.get(collection)
+                            except QAError as exc:
+                                return f"{ERROR_PREFIX} {inert_text(str(exc))}", sources_html(None), [], str(exc)
+                            return chosen.chat_turn(message, history, k, mode, abstain_threshold, documents)
 
-                        gr.ChatInterface(
+                        conversation = gr.ChatInterface(
                             chat,
                             chatbot=gr.Chatbot(
                                 height=520,
@@ -890,7 +963,7 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                                 buttons=[copy_button],
                             ),
                             textbox=gr.Textbox(placeholder="Ask a question…", elem_id="question", submit_btn=True),
-                            additional_inputs=[k, mode, threshold, picked],
+                            additional_inputs=[k, mode, threshold, picked, collection],
                             additional_outputs=[sources, cited, copied],
                             examples=[[q] for q in examples] if examples else None,
                             run_examples_on_click=True,
@@ -917,8 +990,14 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                         copied.render()
                         opened = gr.Dropdown(choices=[], value=None, label="Open a citation in its document", elem_id="open-citation")
                         document_view = gr.HTML("", elem_id="document-view")
-                        cited.change(lambda c: gr.Dropdown(choices=app.citation_choices(c), value=None), inputs=cited, outputs=opened, api_visibility="private")
-                        opened.change(app.document_view, inputs=[opened, cited], outputs=document_view, api_visibility="private").then(
+                        cited.change(
+                            lambda c, name: gr.Dropdown(choices=apps.get(name).citation_choices(c), value=None),
+                            inputs=[cited, collection], outputs=opened, api_visibility="private",
+                        )
+                        opened.change(
+                            lambda choice, c, name: apps.get(name).document_view(choice, c), inputs=[opened, cited, collection], outputs=document_view,
+                            api_visibility="private",
+                        ).then(
                             None, js="() => document.getElementById('qa-doc-highlight')?.scrollIntoView({block: 'center'})"
                         )
             with gr.Tab("Documents"):
@@ -950,38 +1029,66 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
                     confirm_button = gr.Button("Yes, remove it", variant="stop", elem_id="remove-yes")
                     cancel_button = gr.Button("Cancel", elem_id="remove-cancel")
 
-                def refresh(chosen):
-                    names = app.sources()
+                def refresh(chosen, name):
+                    shown = apps.get(name)
+                    names = shown.sources()
                     kept = [n for n in chosen or [] if n in names]  # a removed document leaves the picker
-                    return app.files_summary(), app.documents(), gr.Dropdown(choices=names, value=None), gr.Dropdown(choices=names, value=kept)
+                    return shown.files_summary(), shown.documents(), gr.Dropdown(choices=names, value=None), gr.Dropdown(choices=names, value=kept)
 
-                if app.watching:  # files change on disk: show the synced state without a click
-                    gr.Timer(5).tick(lambda: (app.files_summary(), app.documents()), outputs=[totals, table], api_visibility="private")
+                if any(a.watching for a in apps.apps.values()):  # files change on disk: show the synced state without a click
+                    gr.Timer(5).tick(
+                        lambda name: (apps.get(name).files_summary(), apps.get(name).documents()), inputs=collection, outputs=[totals, table],
+                        api_visibility="private",
+                    )
 
-                def upload(files, progress=gr.Progress()):
-                    """Add the files to the index; returns what happened to each (Markdown)."""
+                def upload(files, collection=None, progress=gr.Progress()):
+                    """Add the files to the index (of the chosen collection); returns what happened to each (Markdown)."""
                     try:
-                        return app.upload(files, progress=lambda p: progress(p.fraction, desc=p.describe()))
+                        with _user_errors():
+                            chosen = apps.get(collection)
+                        return chosen.upload(files, progress=lambda p: progress(p.fraction, desc=p.describe()))
                     finally:
                         discard_temp_copies(files)
 
                 # One build at a time, and the button stays disabled until it is done.
                 add_button.click(lambda: gr.Button(interactive=False), outputs=add_button, queue=False, api_visibility="private").then(
-                    upload, inputs=uploads, outputs=status, api_name="upload", show_progress="full", concurrency_limit=1
-                ).then(refresh, inputs=picked, outputs=[totals, table, choice, picked], api_visibility="private").then(
+                    upload, inputs=[uploads, collection], outputs=status, api_name="upload", show_progress="full", concurrency_limit=1
+                ).then(refresh, inputs=[picked, collection], outputs=[totals, table, choice, picked], api_visibility="private").then(
                     lambda: gr.Button(interactive=True), outputs=add_button, api_visibility="private"
                 )
-                def ask_to_confirm(source):
-                    question = app.removal_question(source)
+                def ask_to_confirm(source, name):
+                    question = apps.get(name).removal_question(source)
                     if question.startswith(ERROR_PREFIX) or question.startswith("Choose"):
                         return gr.Row(visible=False), "", question
                     return gr.Row(visible=True), question, ""
 
-                remove_button.click(ask_to_confirm, inputs=choice, outputs=[confirm_row, confirm_text, status], api_visibility="private")
+                remove_button.click(ask_to_confirm, inputs=[choice, collection], outputs=[confirm_row, confirm_text, status], api_visibility="private")
                 cancel_button.click(lambda: (gr.Row(visible=False), "Nothing was removed."), outputs=[confirm_row, status], api_visibility="private")
-                confirm_button.click(app.remove, inputs=choice, outputs=status, api_name="remove_document").then(
+                def remove_document(source, collection=None):
+                    """Remove a document (by its name as listed) or a folder from the index of the chosen collection."""
+                    with _user_errors():
+                        chosen = apps.get(collection)
+                    return chosen.remove(source)
+
+                confirm_button.click(remove_document, inputs=[choice, collection], outputs=status, api_name="remove_document").then(
                     lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private"
-                ).then(refresh, inputs=picked, outputs=[totals, table, choice, picked], api_visibility="private")
+                ).then(refresh, inputs=[picked, collection], outputs=[totals, table, choice, picked], api_visibility="private")
+
+        def switch(name):
+            """Everything shown follows the chosen collection; the conversation starts afresh, so
+            that a follow-up is never completed with a question asked of another collection."""
+            shown = apps.get(name)
+            names = shown.sources()
+            return (
+                shown.serving_line(), shown.files_summary(), shown.documents(), gr.Dropdown(choices=names, value=None),
+                gr.Dropdown(choices=names, value=[]), sources_html(None), [], None, [],
+            )
+
+        collection.change(
+            switch, inputs=collection,
+            outputs=[serving, totals, table, choice, picked, sources, cited, conversation.conversation_id, conversation.chatbot],
+            api_visibility="private",
+        ).then(lambda history: history, inputs=conversation.chatbot, outputs=conversation.chatbot_state, api_visibility="private")
 
         def ask(
             question: str,
@@ -990,55 +1097,69 @@ def build_ui(app: ChatApp, *, examples: list[str] | None = None):
             abstain_threshold: float | None = None,
             previous_questions: list[str] | None = None,
             filters: dict | None = None,
+            collection: str | None = None,
         ) -> dict:
             """Answer a question; returns Answer.to_dict() (text, citations, abstained, confidence, query).
-            ``filters`` keeps only matching passages, e.g. {"kind": "pdf", "source": "reports/*"}."""
+            ``filters`` keeps only matching passages, e.g. {"kind": "pdf", "source": "reports/*"};
+            ``collection`` names the index to answer from (see /collections; default: the first)."""
             with _user_errors():
-                answer = app.ask(question, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous_questions, filters=filters)
-                return app.shown(answer.to_dict())
+                chosen = apps.get(collection)
+                answer = chosen.ask(question, k=k, mode=mode, abstain_threshold=abstain_threshold, previous_questions=previous_questions, filters=filters)
+                return chosen.shown(answer.to_dict())
 
-        def search(question: str, k: int = 10, mode: str | None = None, filters: dict | None = None) -> list[dict]:
-            """The k best passages for a question, as Hit.to_dict() records (``filters`` as in /ask)."""
+        def search(question: str, k: int = 10, mode: str | None = None, filters: dict | None = None, collection: str | None = None) -> list[dict]:
+            """The k best passages for a question, as Hit.to_dict() records (``filters`` and ``collection`` as in /ask)."""
             with _user_errors():
+                chosen = apps.get(collection)
                 overrides = {} if mode is None else {"mode": mode}  # else the index's saved mode
-                return [app.shown(hit.to_dict()) for hit in app.qa.search(question, k=whole_number(k), filters=filters, **overrides)]
+                return [chosen.shown(hit.to_dict()) for hit in chosen.qa.search(question, k=whole_number(k), filters=filters, **overrides)]
 
-        def documents() -> list[dict]:
-            """The indexed documents."""
-            return [
-                {"source": app.display_name(d.source), "title": d.title, "kind": d.kind, "chars": len(d.text)} for d in app.qa.documents
-            ]
+        def documents(collection: str | None = None) -> list[dict]:
+            """The indexed documents (of a collection)."""
+            with _user_errors():
+                chosen = apps.get(collection)
+                return [
+                    {"source": chosen.display_name(d.source), "title": d.title, "kind": d.kind, "chars": len(d.text)} for d in chosen.qa.documents
+                ]
 
-        def files() -> dict:
-            """Every file seen, indexed or skipped, with its state, and the totals."""
+        def files(collection: str | None = None) -> dict:
+            """Every file seen (by a collection's index), indexed or skipped, with its state, and the totals."""
             from qa.presentation import file_state
 
-            counts = app.qa.passage_counts()
-            return {
-                "summary": app.files_summary(),
-                "files": [
-                    {"file": app.display_name(r.path), "status": r.status, "state": file_state(r, counts), "notes": list(r.notes)}
-                    for r in app.qa.files()
-                ],
-            }
+            with _user_errors():
+                chosen = apps.get(collection)
+                counts = chosen.qa.passage_counts()
+                return {
+                    "summary": chosen.files_summary(),
+                    "files": [
+                        {"file": chosen.display_name(r.path), "status": r.status, "state": file_state(r, counts), "notes": list(r.notes)}
+                        for r in chosen.qa.files()
+                    ],
+                }
+
+        def document(source: str, start: int = 0, end: int = 0, context_chars: int = 2000, collection: str | None = None) -> dict:
+            """A cited stretch of a document with the text around it (a citation's source, start, end)."""
+            with _user_errors():
+                return apps.get(collection).document_excerpt(source, start, end, context_chars)
+
+        def collections() -> list[dict]:
+            """The collections this app answers from (the first is the default), with their sizes."""
+            return [{"name": name, "documents": len(a.qa.documents), "passages": len(a.qa)} for name, a in apps.apps.items()]
 
         gr.api(ask, api_name="ask")
         gr.api(search, api_name="search")
         gr.api(documents, api_name="documents")
-        def document(source: str, start: int = 0, end: int = 0, context_chars: int = 2000) -> dict:
-            """A cited stretch of a document with the text around it (a citation's source, start, end)."""
-            with _user_errors():
-                return app.document_excerpt(source, start, end, context_chars)
-
         gr.api(files, api_name="files")
         gr.api(document, api_name="document")
+        gr.api(collections, api_name="collections")
     return demo
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Chat with your documents (grounded, cited answers).")
-    parser.add_argument("--index", type=Path, default=None, help="index directory (default: the bundled sample corpus)")
-    parser.add_argument("--docs", type=Path, nargs="*", default=None, help="documents the index is built from and kept in sync with at start")
+    parser.add_argument("--index", type=Path, action="append", default=None, help="index directory (default: the bundled sample corpus); repeat it to serve several collections")
+    parser.add_argument("--collections", type=Path, default=None, metavar="DIR", help="serve every index directory inside DIR as a collection (chosen by folder name)")
+    parser.add_argument("--docs", type=Path, nargs="*", default=None, help="documents the index is built from and kept in sync with at start (one index only)")
     parser.add_argument("--read-only", action="store_true", help="serve questions only: no uploads, no removals (UI and API)")
     parser.add_argument("--watch", action="store_true", help="keep the index in sync with --docs while the app runs (pip install 'grounded-qa[watch]')")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
@@ -1049,6 +1170,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--auth", default=os.environ.get("QA_AUTH"), metavar="USER:PASSWORD", help="require this login for the UI and the API (or set QA_AUTH)")
     parser.add_argument("--api-key", default=os.environ.get("QA_API_KEY"), metavar="KEY", help=f"a key programs log in with, as the password of any user name (or set QA_API_KEY; at least {MIN_API_KEY_CHARS} characters)")
     args = parser.parse_args(argv)
+    if args.docs is not None and len(args.index or []) + (args.collections is not None) > 1:
+        parser.error("--docs builds and syncs one index; to serve several collections, build each first (qa index DOCS --index DIR) and give them with --index or --collections")
     if args.auth is not None and (":" not in args.auth or not args.auth.split(":", 1)[0] or not args.auth.split(":", 1)[1]):
         parser.error("--auth must be USER:PASSWORD, both non-empty")
     if args.api_key is not None and (len(args.api_key) < MIN_API_KEY_CHARS or args.api_key != args.api_key.strip()):
@@ -1084,13 +1207,22 @@ def login_check(auth: str | None, api_key: str | None) -> Callable[[str, str], b
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     check_port_free(args.host, args.port)  # before the index loads: fail in a second, not after
-    index_dir = args.index or DEFAULT_INDEX
-    docs = args.docs if args.docs is not None else ([SAMPLE_DOCS] if args.index is None else None)
-    qa = open_index(index_dir, docs, rebuild_if_unreadable=args.index is None, max_upload_passages=args.max_upload_passages)
+    sample = args.index is None and args.collections is None
+    index_dirs = [DEFAULT_INDEX] if sample else collection_dirs(args.index, args.collections)
+    index_dir = index_dirs[0]
+    docs = args.docs if args.docs is not None else ([SAMPLE_DOCS] if sample else None)
+    qa = open_index(index_dir, docs, rebuild_if_unreadable=sample, max_upload_passages=args.max_upload_passages)
     qa.embedder.embed_query("warm up")  # load the model now, not on the first question
-    examples = load_examples() if args.index is None else []
+    examples = load_examples() if sample else []
     roots = [path if path.is_dir() else path.parent for path in (Path(d) for d in docs or [])]
     app = ChatApp(qa, max_upload_mb=args.max_upload_mb, max_upload_passages=args.max_upload_passages, roots=roots, read_only=args.read_only)
+    apps = {index_dir.name: app}
+    for other in index_dirs[1:]:
+        apps[other.name] = ChatApp(
+            open_index(other, None, max_upload_passages=args.max_upload_passages), max_upload_mb=args.max_upload_mb,
+            max_upload_passages=args.max_upload_passages, read_only=args.read_only,
+        )
+    collections = Collections(apps)
     if args.watch:
         from qa.ingest.watching import FolderWatcher
 
@@ -1103,9 +1235,10 @@ def main(argv: list[str] | None = None) -> None:
             on_error=lambda exc: print(f"warning: sync of {index_dir} failed: {exc}", file=sys.stderr, flush=True),
         ).start()
         app.watching = True
-    demo = build_ui(app, examples=examples)
+    demo = build_ui(collections, examples=examples)
     demo.queue(default_concurrency_limit=4)
-    print(f"grounded-qa: serving {index_dir} ({len(qa.documents)} documents, {len(qa)} passages)", flush=True)
+    for name, served in collections.apps.items():
+        print(f"grounded-qa: serving {served.qa.index_dir} ({len(served.qa.documents)} documents, {len(served.qa)} passages)", flush=True)
     hosts = allowed_hosts(args.host, args.allowed_host)
     if _hostname(args.host) not in LOOPBACK_NAMES:
         if args.auth is None and args.api_key is None:
@@ -1113,17 +1246,18 @@ def main(argv: list[str] | None = None) -> None:
         if args.host in ("0.0.0.0", "::") and not args.allowed_host:
             print("note: requests must name this machine by an allowed host (loopback only so far); add --allowed-host NAME for each name clients use", file=sys.stderr, flush=True)
     print(f"grounded-qa: open http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/ in a browser (Ctrl-C to stop)", flush=True)
-    print(f"grounded-qa: OpenAI-compatible API at http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/v1 (model {index_dir.name!r})", flush=True)
-    server = create_server(app, demo, model=index_dir.name, hosts=hosts, auth=args.auth, api_key=args.api_key, max_upload_mb=args.max_upload_mb)
+    models = ", ".join(repr(name) for name in collections.names)
+    print(f"grounded-qa: OpenAI-compatible API at http://{args.host if ':' not in args.host else f'[{args.host}]'}:{args.port}/v1 (models {models})", flush=True)
+    server = create_server(collections, demo, hosts=hosts, auth=args.auth, api_key=args.api_key, max_upload_mb=args.max_upload_mb)
     import uvicorn
 
     uvicorn.run(server, host=args.host, port=args.port, log_level="warning")
 
 
-def create_server(app: ChatApp, demo: Any, *, model: str, hosts: frozenset[str], auth: str | None, api_key: str | None, max_upload_mb: float):
+def create_server(apps: Collections, demo: Any, *, hosts: frozenset[str], auth: str | None, api_key: str | None, max_upload_mb: float):
     """The web server: the host and origin checks in front of everything, the OpenAI-compatible
-    API under ``/v1`` (:mod:`qa.openai_api`, the index served as the one model ``model``), and the
-    Gradio app with its login (``--auth``, ``--api-key``) on every other path."""
+    API under ``/v1`` (:mod:`qa.openai_api`, each collection served as a model of its name), and
+    the Gradio app with its login (``--auth``, ``--api-key``) on every other path."""
     import gradio as gr
     from fastapi import FastAPI
 
@@ -1133,8 +1267,8 @@ def create_server(app: ChatApp, demo: Any, *, model: str, hosts: frozenset[str],
     server.add_middleware(SecurityHeaders, allowed_hosts=hosts)
     server.include_router(
         router(
-            app.openai_answer,
-            models=[model],
+            lambda request: apps.get(request.model).openai_answer(request),
+            models=apps.names,
             api_key=api_key,
             open_without_key=auth is None,
             log=lambda line: print(line, file=sys.stderr, flush=True),

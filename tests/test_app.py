@@ -632,6 +632,8 @@ def test_browser_theme_switch_is_remembered_and_narrow_screens_do_not_scroll_sid
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
     page.get_by_role("tab", name="Documents").click()
     page.locator("#documents").wait_for()
+    # The table's rows come from a load event: a busy machine shows its timer ("0.5s") first.
+    page.wait_for_function("/^\\s*file\\s+state/.test(document.querySelector('#documents').innerText)", timeout=30_000)
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
     assert page.locator("#documents").inner_text().split()[:2] == ["file", "state"], "file and state come first"
     page.locator("#theme-switch").click()
@@ -982,3 +984,101 @@ def test_removal_question_names_what_would_go_and_refuses_what_cannot(tiny_app):
     assert question.startswith(f"Remove **{inert_text(name)}** and its ") and question.endswith("from the index? This cannot be undone.")
     assert tiny_app.removal_question("/").startswith("⚠️") and tiny_app.removal_question(None) == "Choose a document to remove."
     assert len(tiny_app.qa.documents) == 5, "asking changes nothing"
+
+
+def test_collections_are_named_after_their_folders_and_must_differ(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / "all" / name).mkdir(parents=True)
+        (tmp_path / "all" / name / "manifest.json").write_text("{}")
+    (tmp_path / "all" / "not-an-index").mkdir()
+    found = chat_app.collection_dirs([tmp_path / "x" / "main"], tmp_path / "all")
+    assert [p.name for p in found] == ["main", "a", "b"]  # the folder without a manifest is no collection
+    with pytest.raises(SystemExit, match="two collections would be named 'a'"):
+        chat_app.collection_dirs([tmp_path / "elsewhere" / "a"], tmp_path / "all")
+    with pytest.raises(SystemExit, match="no index directory in it"):
+        chat_app.collection_dirs(None, tmp_path / "all" / "not-an-index")
+    with pytest.raises(SystemExit, match="not a folder"):
+        chat_app.collection_dirs(None, tmp_path / "missing")
+    with pytest.raises(SystemExit):  # --docs builds one index, never several
+        chat_app.parse_args(["--index", "a", "--index", "b", "--docs", "docs"])
+    assert [p.name for p in chat_app.parse_args(["--index", "a", "--index", "b"]).index] == ["a", "b"]
+
+
+def test_an_unknown_collection_is_refused_naming_the_ones_served(tiny_app):
+    from qa import InputError
+
+    collections = chat_app.Collections({"docs": tiny_app, "notes": tiny_app})
+    assert collections.get(None) is collections.get("") is collections.get("docs") is tiny_app
+    for bad in ("other", 3, ["docs"]):
+        with pytest.raises(InputError, match="this app serves: docs, notes"):
+            collections.get(bad)
+
+
+@pytest.fixture(scope="module")
+def two_collections(tmp_path_factory, seed_index, real_embedder):
+    """The app serving the seed index and a second index of other documents."""
+    from qa import QA
+
+    root = tmp_path_factory.mktemp("collections")
+    statement = root / "statement"
+    shutil.copytree(seed_index, statement)
+    docs = root / "garden-docs"
+    write(docs / "bees.md", "# Bees\n\nA honey bee colony has one queen. The queen lays up to 2,000 eggs a day in spring.\n")
+    write(docs / "soil.txt", "Soil\n\nClay soil holds water well but drains slowly. Adding compost improves its structure.\n")
+    QA.build([docs], index_dir=root / "garden", embedder=real_embedder)
+    with running_app(statement, "--index", str(root / "garden")) as url:
+        yield url
+
+
+def test_several_collections_each_endpoint_answers_from_the_one_named(two_collections):
+    from gradio_client import Client
+
+    client = Client(two_collections, verbose=False)
+    assert [c["name"] for c in client.predict(api_name="/collections")] == ["statement", "garden"]
+    bees = "How many eggs does the queen bee lay in a day?"
+    garden = client.predict(question=bees, collection="garden", api_name="/ask")
+    assert not garden["abstained"] and "2,000" in garden["text"] and garden["citations"][0]["source"].endswith("bees.md")
+    default = client.predict(question=bees, api_name="/ask")  # the first collection: the statement
+    assert default["abstained"] or all("bees" not in c["source"] for c in default["citations"])
+    hits = client.predict(question="clay soil", k=3, collection="garden", api_name="/search")
+    assert hits[0]["passage"]["source"].endswith("soil.txt")
+    assert sorted(d["source"].rsplit("/", 1)[-1] for d in client.predict(collection="garden", api_name="/documents")) == ["bees.md", "soil.txt"]
+    assert [d["source"].rsplit("/", 1)[-1] for d in client.predict(api_name="/documents")] == ["nato-dprk-statement.txt"]
+    with pytest.raises(Exception, match="no collection 'orchard'; this app serves: statement, garden"):
+        client.predict(question=bees, collection="orchard", api_name="/ask")
+    # Each collection is a model of the OpenAI-compatible API.
+    import openai
+
+    api = openai.OpenAI(base_url=two_collections + "v1", api_key="unused-on-loopback-without-auth")
+    assert [m.id for m in api.models.list()] == ["statement", "garden"]
+    reply = api.chat.completions.create(model="garden", messages=[{"role": "user", "content": bees}])
+    assert "2,000" in reply.choices[0].message.content and reply.model == "garden"
+    with pytest.raises(openai.NotFoundError, match="statement, garden"):
+        api.chat.completions.create(model="orchard", messages=[{"role": "user", "content": bees}])
+
+
+@pytest.mark.browser
+def test_browser_the_collection_selector_switches_what_is_answered_from(two_collections, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(two_collections)
+    serving = page.locator("#serving")
+    serving.get_by_text("statement").wait_for(timeout=30_000)
+    _ask(page, "Which UN Security Council resolutions does the Russia-DPRK military cooperation violate?")
+    page.wait_for_function("document.querySelector('#sources-panel').innerText.includes('nato-dprk')", timeout=60_000)
+    page.locator("#collection input").click()
+    page.get_by_role("option", name="garden").click()
+    serving.get_by_text("garden").wait_for(timeout=30_000)
+    assert "2 documents" in serving.inner_text()
+    # A new conversation: the statement's answer is gone, and so is its Sources panel.
+    page.wait_for_function("!document.querySelector('#chat').innerText.includes('2270')", timeout=30_000)
+    assert "nato-dprk" not in page.locator("#sources-panel").inner_text()
+    page.get_by_text("Settings").first.click()
+    page.locator("#setting-documents input").click()
+    assert page.get_by_role("option", name="garden-docs/bees.md").count() == 1  # the picker lists this collection's documents
+    page.keyboard.press("Escape")
+    _ask(page, "How many eggs does the queen bee lay in a day?")
+    page.wait_for_function("document.querySelector('#sources-panel').innerText.includes('bees.md')", timeout=60_000)
+    assert "2,000" in page.locator("#chat").inner_text()
+    page.get_by_role("tab", name="Documents").click()
+    assert "soil.txt" in page.locator("#documents").inner_text()
+    page.close()
