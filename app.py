@@ -1212,7 +1212,6 @@ def main(argv: list[str] | None = None) -> None:
     index_dir = index_dirs[0]
     docs = args.docs if args.docs is not None else ([SAMPLE_DOCS] if sample else None)
     qa = open_index(index_dir, docs, rebuild_if_unreadable=sample, max_upload_passages=args.max_upload_passages)
-    qa.embedder.embed_query("warm up")  # load the model now, not on the first question
     examples = load_examples() if sample else []
     roots = [path if path.is_dir() else path.parent for path in (Path(d) for d in docs or [])]
     app = ChatApp(qa, max_upload_mb=args.max_upload_mb, max_upload_passages=args.max_upload_passages, roots=roots, read_only=args.read_only)
@@ -1223,6 +1222,8 @@ def main(argv: list[str] | None = None) -> None:
             max_upload_passages=args.max_upload_passages, read_only=args.read_only,
         )
     collections = Collections(apps)
+    for served in collections.apps.values():
+        served.qa.warm_up()  # the model and the tables the first question needs load now (one model for all)
     if args.watch:
         from qa.ingest.watching import FolderWatcher
 

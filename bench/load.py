@@ -44,6 +44,14 @@ def percentile(values, q):
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def process_usage(pid: int) -> tuple[float, float]:
+    """(resident memory in MB, CPU seconds used so far) of process ``pid`` (Linux /proc)."""
+    rss_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmRSS:"))
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return rss_kb / 1024, (int(fields[11]) + int(fields[12])) / ticks
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=20)
@@ -116,12 +124,16 @@ def main() -> None:
         threads = [threading.Thread(target=user, args=(n,)) for n in range(args.users)]
         if args.upload is not None:
             threads.append(threading.Thread(target=uploader))
+        # One question first: what the server loads on its first request is not growth under load.
+        Client(url, verbose=False).predict(message=questions[0], k=5, mode="hybrid", abstain_threshold=0.35, api_name="/chat")
+        rss_before, cpu_before = process_usage(app.pid)
         started = time.time()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.time() - started
+        rss_after, cpu_after = process_usage(app.pid)
     finally:
         app.terminate()
         app.wait(10)
@@ -135,6 +147,9 @@ def main() -> None:
         "errors": len(errors),
         "error_examples": errors[:5],
         "throughput_per_s": len(latencies) / wall,
+        # The app's own resident memory before and after the run, and the cores it kept busy.
+        "app_rss_mb": {"before": round(rss_before, 1), "after": round(rss_after, 1), "growth": round(rss_after - rss_before, 1)},
+        "app_cores_busy": round((cpu_after - cpu_before) / wall, 2),
         "latency_ms": {
             "p50": percentile(latencies, 50) * 1000,
             "p95": percentile(latencies, 95) * 1000,

@@ -265,3 +265,14 @@ def test_last_report_is_defined_from_the_start(tiny_corpus, tmp_path, hashing_em
     assert loaded.last_report is None
     loaded.remove(next(d.source for d in loaded.documents))
     assert loaded.last_report is not None and len(loaded.last_report.removed) == 1
+
+
+def test_warm_up_loads_what_the_first_question_needs_and_leaves_the_index_as_it_was(qa, tmp_path, hashing_embedder):
+    from qa.answers.salience import english_zipf
+
+    english_zipf.cache_clear()
+    before = qa.search("Nile", k=3)
+    qa.warm_up()
+    assert english_zipf.cache_info().currsize > 0  # the word frequency tables were read
+    assert qa.search("Nile", k=3) == before
+    QA.create(index_dir=tmp_path / "empty", embedder=hashing_embedder).warm_up()  # nothing to ask: the model only

@@ -71,6 +71,7 @@ class AnswerSettings(SettingsMixin):
     - ``max_answer_sentences``: quotes in the answer (the lead and supporting quotes), each from
       a passage of its own, so also the most citations; ``ask(q, k=...)`` lowers it to ``k``.
     - ``max_lead_words``: the lead is widened with context only while it stays this short.
+    - ``min_lead_words``: a lead shorter than this takes the next sentences of its paragraph.
     - ``support_ratio``: a supporting quote must score at least this share of the lead's score.
     - ``passage_weight``, ``term_weight``, ``shape_weight``, ``echo_penalty``,
       ``question_penalty``, ``opener_weight``, ``section_weight``, ``code_penalty``: how a
@@ -89,6 +90,7 @@ class AnswerSettings(SettingsMixin):
     evidence_depth: int = 10
     max_answer_sentences: int = 5
     max_lead_words: int = 60
+    min_lead_words: int = 12
     support_ratio: float = 0.6
     # Measured on pyfaq (bench/README.md, "Answers (pyfaq)"): the best sentence of the best passage wins far more
     # often than the most similar sentence of any top passage, so the passage score weighs most.
@@ -113,7 +115,7 @@ class AnswerSettings(SettingsMixin):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
                 raise InputError(f"{name} must be a number in [0, 1], got {value!r}")
-        for name in ("evidence_depth", "max_answer_sentences", "max_lead_words"):
+        for name in ("evidence_depth", "max_answer_sentences", "max_lead_words", "min_lead_words"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise InputError(f"{name} must be an integer >= 1, got {value!r}")
@@ -342,7 +344,9 @@ def compose_answer(
     lead = ranked[0]
     passage = hits[lead.hit_index].passage
     if settings.widen:
-        start, end = widen_lead(passage.text, lead.start, lead.end, max_words=settings.max_lead_words, parts=layouts[lead.hit_index])
+        start, end = widen_lead(
+            passage.text, lead.start, lead.end, max_words=settings.max_lead_words, min_words=settings.min_lead_words, parts=layouts[lead.hit_index]
+        )
     else:
         start, end = lead.start, lead.end
     quotes = [_Quote(lead.hit_index, start, end, True, [lead.hit_index])]

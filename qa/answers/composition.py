@@ -296,22 +296,25 @@ def _words(text: str, part: Piece) -> int:
     return 0 if part.kind == "code" else len(text[part.start : part.end].split())
 
 
-def widen_lead(text: str, start: int, end: int, *, max_words: int, parts: Sequence[Piece] | None = None) -> Span:
+def widen_lead(
+    text: str, start: int, end: int, *, max_words: int, min_words: int = SHORT_LEAD_WORDS, parts: Sequence[Piece] | None = None
+) -> Span:
     """The span to quote for a lead sentence ``text[start:end]`` of a passage: the sentence,
     trimmed of headings, plus
 
     * the sentence before it when the lead opens with "It/This/They..." (it may end the
       previous paragraph);
     * the sentence after it when it carries the lead on ("For example", "This", "Otherwise"...;
-      it may open the next paragraph), or when the lead is too short to stand alone or ends
-      with ":" (same paragraph);
+      it may open the next paragraph), or when the lead ends with ":" (same paragraph);
+    * while the quote is shorter than ``min_words`` words, the next sentences of its paragraph
+      (a lead that short rarely stands alone);
     * the code block or list that a lead ending with ":" introduces.
 
     Context is added only while the quote stays within ``max_words`` words of prose.
 
     >>> t = "Intro. Lists are mutable. This means you can change them. Tuples are not."
     >>> a = t.index("Lists"); b = t.index(" This")
-    >>> t[slice(*widen_lead(t, a, b, max_words=60))]
+    >>> t[slice(*widen_lead(t, a, b, max_words=60, min_words=5))]
     'Lists are mutable. This means you can change them.'
     """
     parts = pieces(text) if parts is None else parts
@@ -343,9 +346,17 @@ def widen_lead(text: str, start: int, end: int, *, max_words: int, parts: Sequen
             following = text[after.start : after.end].lstrip()
             same_paragraph = after.block == parts[last].block
             continues = refers_back(following) or bool(_CONTINUES.match(following))
-            wanted = continues if not same_paragraph else continues or ending.endswith(":") or words < SHORT_LEAD_WORDS
+            wanted = continues if not same_paragraph else continues or ending.endswith(":") or words < min_words
             if wanted and (same_paragraph or after.kind == "text") and words + _words(text, after) <= max_words:
                 last += 1
+                words += _words(text, after)
+                # A lead still too short takes the rest of its paragraph, sentence by sentence.
+                while words < min_words and last + 1 < len(parts):
+                    after = parts[last + 1]
+                    if after.kind != parts[last].kind or after.block != parts[last].block or words + _words(text, after) > max_words:
+                        break
+                    last += 1
+                    words += _words(text, after)
     return parts[first].start, parts[last].end
 
 

@@ -78,6 +78,17 @@ def test_widen_lead_adds_the_sentence_referred_to_and_the_one_that_continues():
     assert text[slice(*widen_lead(text, a, b, max_words=4))] == "Lists are mutable."
 
 
+def test_a_short_lead_takes_the_next_sentences_of_its_paragraph_up_to_min_words():
+    text = "Use a dict. Keys must be hashable. Values may be anything at all here.\n\nA new paragraph starts here now."
+    a, b = 0, text.index(" Keys")
+    widened = lambda **kw: text[slice(*widen_lead(text, a, b, max_words=60, **kw))]
+    assert widened(min_words=3) == "Use a dict."
+    assert widened(min_words=6) == "Use a dict. Keys must be hashable."
+    assert widened(min_words=10) == "Use a dict. Keys must be hashable. Values may be anything at all here."
+    assert widened(min_words=40) == widened(min_words=10)  # never into the next paragraph
+    assert text[slice(*widen_lead(text, a, b, max_words=8, min_words=40))] == "Use a dict. Keys must be hashable."  # nor past max_words
+
+
 def test_widen_lead_crosses_a_paragraph_only_for_a_referring_sentence():
     text = "The plan violates three resolutions.\n\"This is particularly egregious given its status.\"\nOther news follows here today."
     a, b = 0, text.index("\n")
