@@ -48,6 +48,11 @@ HNSW_SQ8_EF_SEARCH = 2048
 # keeps 656 bytes resident, its float16 re-rank vectors stay on disk, and at 1M it measured
 # recall@10 .986 against the float graph's .981, at ~1.5 ms more per question (bench/scale.py).
 HNSW_SQ8_THRESHOLD = 500_000
+# A filter allowing up to this many rows of a graph index is searched exactly (reading 20,000
+# vectors and scoring them takes a few milliseconds); one allowing more is searched in the graph.
+EXACT_FILTER_ROWS = 20_000
+# The most a filtered graph walk explores (a filter allowing 2 % of 1M rows asks ~50,000).
+MAX_FILTERED_EF_SEARCH = 16_384
 
 
 def resolve_kind(kind: str, size: int) -> str:
@@ -162,11 +167,19 @@ class DenseIndex:
         order = np.lexsort((rows, -exact))[:k]
         return exact[order].astype(np.float32), rows[order].astype(np.int64)
 
-    def search_among(self, query: np.ndarray, allowed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The best ``k`` of the rows ``allowed`` (a boolean mask over rows) by exact inner
-        product: scores (descending) and row numbers, ties by row. When more than a quarter of a
-        flat index is allowed, every row is scored in one matmul and the rest masked (cheaper
-        than gathering them); otherwise the allowed rows' stored vectors are read."""
+    def search_among(
+        self, query: np.ndarray, allowed: np.ndarray, k: int, *, exact_limit: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The best ``k`` of the rows ``allowed`` (a boolean mask over rows): scores (descending)
+        and row numbers, ties by row.
+
+        A flat index, or up to ``exact_limit`` allowed rows (:data:`EXACT_FILTER_ROWS`) of a
+        graph, is searched exactly: when more than a quarter of a flat index is allowed, every
+        row is scored in one matmul and the rest masked (cheaper than gathering them); otherwise
+        the allowed rows' stored vectors are read. More allowed rows of a graph are searched in
+        the graph itself, which skips the rows not allowed (a FAISS ``IDSelectorBitmap``), and
+        the candidates are re-scored exactly — recall as for an unfiltered search, at the cost of
+        an unfiltered search rather than of reading every allowed row."""
         query = np.asarray(query, dtype=np.float32)
         rows = np.flatnonzero(allowed)
         k = min(k, len(rows))
@@ -177,9 +190,29 @@ class DenseIndex:
             top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
             order = top[np.lexsort((top, -scores[top]))]
             return scores[order].astype(np.float32), order.astype(np.int64)
+        if self.kind != "flat" and len(rows) > (EXACT_FILTER_ROWS if exact_limit is None else exact_limit):
+            found = self._graph_search_among(query, allowed, len(rows), k)
+            if len(found) >= k:
+                return self._rerank(query, found, k)
+            # The walk met too few allowed rows (a filter the graph's neighbourhoods cut apart): exact.
         exact = self.vectors_of(rows) @ query
         best = np.lexsort((rows, -exact))[:k]
         return exact[best].astype(np.float32), rows[best].astype(np.int64)
+
+    def _graph_search_among(self, query: np.ndarray, allowed: np.ndarray, allowed_count: int, k: int) -> np.ndarray:
+        """Candidate rows for :meth:`search_among` from the graph walk restricted to ``allowed``:
+        twice ``k``. The walk keeps only allowed rows of those it visits, so it visits at least
+        enough rows to hold that many at the allowed share."""
+        faiss = _faiss()
+        fetch = min(allowed_count, 2 * k)
+        ef = HNSW_EF_SEARCH if self._exact is None else HNSW_SQ8_EF_SEARCH
+        widened = int(min(MAX_FILTERED_EF_SEARCH, max(ef, fetch * len(self) / allowed_count)))
+        bitmap = np.packbits(np.asarray(allowed, dtype=bool), bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(self), faiss.swig_ptr(bitmap))
+        params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(widened, fetch))
+        _, found = self._index.search(np.ascontiguousarray(query[None]), fetch, params=params)
+        found = found[0]
+        return found[found >= 0]
 
     def _flat(self) -> np.ndarray:
         """The flat index's vectors as an aligned numpy view of FAISS's own buffer."""

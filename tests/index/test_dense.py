@@ -159,3 +159,31 @@ def test_an_sq8_index_learns_its_ranges_again_when_it_more_than_doubles():
     _, rows = grown.search(vectors[250:251], k=1)
     assert rows[0].tolist() == [250]
     np.testing.assert_allclose(grown.vectors(), vectors, atol=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["hnsw", "hnsw-sq8"])
+def test_a_broad_filter_on_a_graph_is_searched_in_the_graph_with_the_recall_of_an_unfiltered_search(kind):
+    rng = np.random.default_rng(7)
+    vectors = normalise_rows(rng.normal(size=(4000, 32)).astype(np.float32))
+    index = DenseIndex.build(vectors, kind=kind)
+    found = total = 0
+    for share in (0.3, 0.6, 0.9):
+        for _ in range(20):
+            allowed = rng.random(len(vectors)) < share
+            query = normalise_rows(rng.normal(size=(1, 32)).astype(np.float32))[0]
+            truth = np.flatnonzero(allowed)[np.argsort(-(vectors[allowed] @ query), kind="stable")[:10]]
+            walked = index._graph_search_among(query, allowed, int(allowed.sum()), 10)
+            assert len(walked) == 20 and allowed[walked].all()  # the walk itself keeps to the filter
+            scores, rows = index.search_among(query, allowed, 10, exact_limit=100)  # the graph path
+            assert allowed[rows].all() and len(rows) == 10
+            assert np.all(np.diff(scores) <= 1e-6)
+            np.testing.assert_allclose(scores, vectors[rows] @ query, atol=2e-3)  # re-scored exactly
+            found += len(set(rows.tolist()) & set(truth.tolist()))
+            total += 10
+    assert found / total >= 0.95
+    # Within the exact limit the same call is brute force.
+    allowed = rng.random(len(vectors)) < 0.3
+    query = vectors[0]
+    _, rows = index.search_among(query, allowed, 10)
+    expected = np.flatnonzero(allowed)[np.lexsort((np.flatnonzero(allowed), -(vectors[allowed] @ query)))[:10]]
+    assert rows.tolist() == expected.tolist()
