@@ -247,6 +247,17 @@ def probe(index_dir: str, questions_path: str, repeat: int) -> None:
     qa.search(questions[0], k=10)  # loads the model
     settings = qa.search_settings
     parts: dict[str, list[float]] = {"encode": [], "dense": [], "bm25": [], "search_after_encode": [], "end_to_end": [], "ask": []}
+    # Filters over the copies (copy 0 keeps the real sources, copy N is "copyNNNN/..."): one
+    # copy (~21.5k passages) and three copies; each is timed end to end, and the dense rows it
+    # gives are compared with exact search among the allowed rows (recall@10).
+    copies = sorted({p.source.split("/", 1)[0] for p in contents.passages if p.source.startswith("copy")})
+    filters = {}
+    if len(copies) >= 3:
+        filters = {"filter_one_copy": {"source": f"{copies[0]}/*"}, "filter_three_copies": {"source": [f"{c}/*" for c in copies[:3]]}}
+    for name in filters:
+        parts[name] = []
+    recall: dict[str, list[float]] = {name: [] for name in filters}
+    allowed_rows: dict[str, int] = {}
     for _ in range(repeat):
         for question in questions:
             t0 = time.perf_counter()
@@ -270,6 +281,17 @@ def probe(index_dir: str, questions_path: str, repeat: int) -> None:
             t0 = time.perf_counter()
             qa.ask(question)
             parts["ask"].append(time.perf_counter() - t0)
+            for name, spec in filters.items():
+                t0 = time.perf_counter()
+                qa.search(question, k=10, filters=spec)
+                parts[name].append(time.perf_counter() - t0)
+                if len(recall[name]) < len(questions):  # once per question
+                    mask = qa._filter_mask(contents, spec)
+                    allowed_rows[name] = int(mask.sum())
+                    vector = qa._embed_query(question)
+                    _, graph = contents.dense.search_among(vector, mask, 10)
+                    _, exact = contents.dense.search_among(vector, mask, 10, exact_limit=len(mask))
+                    recall[name].append(len(set(graph.tolist()) & set(exact.tolist())) / max(1, len(exact)))
     result = {
         "load_s": round(load_s, 2),
         "rss_before_mb": before["VmRSS"],
@@ -278,6 +300,8 @@ def probe(index_dir: str, questions_path: str, repeat: int) -> None:
         "peak_rss_mb": rss_mb()["VmHWM"],
         **{f"{name}_p50_ms": percentile_ms(values, 50) for name, values in parts.items()},
         **{f"{name}_p95_ms": percentile_ms(values, 95) for name, values in parts.items()},
+        **{f"{name}_rows": allowed_rows[name] for name in filters},
+        **{f"{name}_dense_recall@10": round(float(np.mean(values)), 4) for name, values in recall.items()},
     }
     print("PROBE " + json.dumps(result), flush=True)
 

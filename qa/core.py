@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -54,6 +55,7 @@ from .retrieval.hybrid import SearchSettings, distinct_passages, query_terms, re
 from .threads import single_blas_thread
 from .types import Answer, Document, FileRecord, Hit, Passage
 
+FILTER_MASKS_KEPT = 16  # masks of the latest filters kept per index (1 MB each at 1M passages)
 MAX_QUESTION_CHARS = 2000  # longer input is cut: no real question is longer, and it bounds work
 
 
@@ -156,6 +158,12 @@ class QA:
         # What the latest build, add, sync or remove of this object did; None until one ran.
         self.last_report: IndexReport | None = None
         self._source_rows: tuple[IndexContents, dict[str, np.ndarray]] | None = None  # for filters
+        # The latest filters' masks, for the index contents they were computed on: a user who
+        # chose some documents asks several questions of them (at 100k passages a mask of three
+        # glob patterns took 14 ms, the search after it 25 ms).
+        self._masks: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._masks_of: IndexContents | None = None
+        self._masks_lock = threading.Lock()
         self._write_lock = threading.Lock()
 
     # --- construction -------------------------------------------------------------------
@@ -690,8 +698,31 @@ class QA:
         return known_keys(self._contents.documents)
 
     def _filter_mask(self, contents: IndexContents, filters: Mapping[str, Any] | None) -> np.ndarray | None:
+        """The rows ``filters`` allow (read-only: it may be shared with earlier calls)."""
         if filters is None:
             return None
+        try:
+            key = json.dumps(filters, sort_keys=True)
+        except (TypeError, ValueError):  # not plain data: computed (and refused with its message) below
+            key = None
+        with self._masks_lock:
+            if self._masks_of is not contents:
+                self._masks.clear()
+                self._masks_of = contents
+            if key is not None and key in self._masks:
+                self._masks.move_to_end(key)
+                return self._masks[key]
+        mask = self._compute_filter_mask(contents, filters)
+        mask.setflags(write=False)
+        if key is not None:
+            with self._masks_lock:
+                if self._masks_of is contents:
+                    self._masks[key] = mask
+                    while len(self._masks) > FILTER_MASKS_KEPT:
+                        self._masks.popitem(last=False)
+        return mask
+
+    def _compute_filter_mask(self, contents: IndexContents, filters: Mapping[str, Any]) -> np.ndarray:
         passages = contents.passages
         cached = self._source_rows
         if cached is None or cached[0] is not contents:  # once per loaded or updated index

@@ -111,8 +111,10 @@ def retrieve(
 
     ``allowed`` (a boolean mask over rows, from :mod:`qa.retrieval.filters`) restricts the search
     before any top list is taken: BM25 scores of other rows are zeroed, and the dense candidates
-    are the exact best cosines among the allowed rows (whatever the vector index), so a filtered
-    search ranks exactly as an unfiltered one would with the other rows left out."""
+    are the best cosines among the allowed rows (exact for a flat index and for up to 20,000
+    allowed rows of a graph; past that from the graph walk restricted to them, as recall as an
+    unfiltered search: :meth:`qa.index.dense.DenseIndex.search_among`), so a filtered search ranks
+    as an unfiltered one would with the other rows left out."""
     depth = max(k, settings.candidates)
     use_dense = settings.mode in ("hybrid", "dense") and query_vector is not None
     use_lexical = settings.mode in ("hybrid", "lexical")

@@ -148,3 +148,20 @@ def test_markdown_front_matter_fields_are_filters(tmp_path, hashing_embedder):
     assert {"author", "tags", "date", "title"} <= set(qa.filter_keys())
     broken = next(d for d in qa.documents if d.source.endswith("broken.md"))
     assert broken.metadata == {} and "Broken front matter" in broken.text
+
+
+def test_a_filter_s_rows_are_computed_once_per_index_contents_and_never_shared_for_writing(library, tmp_path, hashing_embedder):
+    qa = QA.build([library], index_dir=tmp_path / "idx", embedder=hashing_embedder)
+    spec = {"kind": "pdf", "source": ["*/a*", "*.pdf"]}
+    first = qa._filter_mask(qa._contents, spec)
+    assert qa._filter_mask(qa._contents, {"source": ["*/a*", "*.pdf"], "kind": "pdf"}) is first  # same filter, any key order
+    assert not first.flags.writeable
+    with pytest.raises(ValueError):
+        first[0] = not first[0]
+    extra = tmp_path / "more"
+    extra.mkdir()
+    (extra / "added.txt").write_text("Bread rises in region 9 when the dough is warm.", encoding="utf-8")
+    qa.add([extra])
+    again = qa._filter_mask(qa._contents, spec)
+    assert again is not first and len(again) == len(qa)  # the index changed: computed anew
+    assert qa.search("bread region 9", k=3, filters={"source": "*added.txt"})[0].passage.source.endswith("added.txt")
