@@ -417,6 +417,7 @@ class ChatApp:
         # Folders whose subfolders may be removed as a whole: the --docs folders (and the uploads).
         self.roots = [Path(r).resolve() for r in roots or []]
         self.watching = False  # the index follows its folders (--watch): the Documents tab refreshes itself
+        self._shared_folder: tuple[Any, Path | None] = (None, None)  # (index contents, folder), see _document_folder
 
     @property
     def upload_dir(self) -> Path:
@@ -512,7 +513,7 @@ class ChatApp:
 
             return f"{ERROR_PREFIX} {inert_text(str(exc))}", sources_html(None), [], str(exc)
         reply = chat_message(answer, root=self.root, threshold=_float_or_none(abstain_threshold))
-        return reply, sources_html(answer, root=self.root), [c.to_dict() for c in answer.citations], answer_as_text(answer, name=self.display_name)
+        return reply, sources_html(answer, name=self.display_name), [c.to_dict() for c in answer.citations], answer_as_text(answer, name=self.display_name)
 
     def citation_choices(self, citations: list[dict] | None) -> list[str]:
         """The labels of the dropdown that opens a citation in its document."""
@@ -612,13 +613,30 @@ class ChatApp:
 
         path, sep, record = source.partition("#")
         file = Path(path)
-        for root in self._remove_roots():
+        folder = self._document_folder()
+        for root in self._remove_roots() + ([folder] if folder is not None else []):
             if root in file.parents:
                 name = f"{root.name}/{file.relative_to(root).as_posix()}"
                 break
         else:
             name = display_source(path, root=self.root)
         return name + (f"#{record}" if sep else "")
+
+    def _document_folder(self) -> Path | None:
+        """For an index served without ``--docs``: the folder holding all its documents (other
+        than uploads), so that names are shown relative to it and never as server paths."""
+        if self.roots:
+            return None
+        contents = getattr(self.qa, "_contents", None)
+        cached_for, folder = self._shared_folder
+        if cached_for is not contents or contents is None:
+            uploads = self.upload_dir.resolve() if self.qa.index_dir is not None else None
+            folders = {str(Path(d.path).resolve().parent) for d in self.qa.documents}
+            folders = {f for f in folders if uploads is None or not Path(f).is_relative_to(uploads)}
+            common = Path(os.path.commonpath(sorted(folders))) if folders else None
+            folder = common if common is not None and common.name else None  # never "/" itself
+            self._shared_folder = (contents, folder)
+        return folder
 
     def _names(self) -> dict[str, str]:
         """Client name -> source; a name two sources would share falls back to the source itself."""
@@ -910,7 +928,7 @@ def build_ui(apps: Collections | ChatApp, *, examples: list[str] | None = None):
     settings = app.qa.answer_settings
     with gr.Blocks(title="grounded-qa", fill_height=True) as demo:
         gr.Markdown("### grounded-qa — answers only from your documents, with sources")
-        with gr.Row(equal_height=True):
+        with gr.Row(equal_height=False):
             collection = gr.Dropdown(
                 choices=apps.names, value=apps.default, label="Collection", elem_id="collection", visible=len(apps.names) > 1,
                 scale=0, min_width=220,

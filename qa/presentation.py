@@ -233,9 +233,11 @@ def chat_message(answer: Answer, *, root: str | None = None, show_query: bool = 
     return "\n\n".join(parts)
 
 
-def sources_html(answer: Answer | None, *, root: str | None = None) -> str:
+def sources_html(answer: Answer | None, *, root: str | None = None, name: Callable[[str], str] | None = None) -> str:
     """The Sources panel: one card per citation with file, title, section/page, score, offsets
-    and the passage with its highlighted sentence."""
+    and the passage with its highlighted sentence. ``name`` gives a source's displayed name
+    (default: relative to ``root``)."""
+    name = name or (lambda source: display_source(source, root=root))
     if answer is None:
         return '<div class="qa-sources qa-empty">Ask a question: the passages behind the answer appear here.</div>'
     if answer.abstained:
@@ -247,7 +249,7 @@ def sources_html(answer: Answer | None, *, root: str | None = None) -> str:
         cards.append(
             f'<div class="qa-source" id="source-{c.number}">'
             f'<div class="qa-source-head"><strong>[{c.number}] {_escape(c.title)}</strong></div>'
-            f'<div class="qa-source-meta">{_escape(display_source(c.source, root=root))}'
+            f'<div class="qa-source-meta">{_escape(name(c.source))}'
             f'{" · " + _escape(where) if where else ""} · score {c.score:.3f} · chars {c.start}–{c.end}</div>'
             f'<div class="qa-source-answer">Answer sentence: <mark>{_escape(c.highlight)}</mark></div>'
             f'<details><summary>Passage</summary><blockquote class="qa-passage">{highlighted_passage_html(c)}</blockquote></details>'

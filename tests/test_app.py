@@ -1082,3 +1082,12 @@ def test_browser_the_collection_selector_switches_what_is_answered_from(two_coll
     page.get_by_role("tab", name="Documents").click()
     assert "soil.txt" in page.locator("#documents").inner_text()
     page.close()
+
+
+def test_an_index_served_without_docs_shows_names_relative_to_its_documents_folder_never_server_paths(tiny_app, tiny_corpus):
+    assert not tiny_app.roots
+    assert "docs/cats.txt" in tiny_app.sources() and all(name.startswith("docs/") for name in tiny_app.sources())
+    reply, panel, citations, plain = tiny_app.chat_turn("How long is the Nile?", [], 3, "hybrid", 0.0)
+    assert citations and "docs/rivers.md" in panel
+    for shown in (reply, panel, plain):
+        assert str(tiny_corpus) not in shown and str(tiny_corpus.parent) not in shown
