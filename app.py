@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -24,6 +25,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# Gradio's queue keeps timing records of its latest events (10,000 by default) and, by default,
+# rebuilds a pandas table of all of them after every event, for a monitoring page this app does
+# not show: under 20 chat users that was ~6 % of the time the app held the GIL and grew with
+# the run (bench/load.py). Summarised every 1,000 events, over the latest 1,000.
+os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -630,7 +637,7 @@ class ChatApp:
         contents = getattr(self.qa, "_contents", None)
         cached_for, folder = self._shared_folder
         if cached_for is not contents or contents is None:
-            uploads = self.upload_dir.resolve() if self.qa.index_dir is not None else None
+            uploads = self._uploads_resolved if self.qa.index_dir is not None else None
             folders = {str(Path(d.path).resolve().parent) for d in self.qa.documents}
             folders = {f for f in folders if uploads is None or not Path(f).is_relative_to(uploads)}
             common = Path(os.path.commonpath(sorted(folders))) if folders else None
@@ -771,8 +778,12 @@ class ChatApp:
     def _remove_roots(self) -> list[Path]:
         roots = list(self.roots)
         if self.qa.index_dir is not None:
-            roots.append(self.upload_dir.resolve())
+            roots.append(self._uploads_resolved)
         return roots
+
+    @functools.cached_property
+    def _uploads_resolved(self) -> Path:
+        return self.upload_dir.resolve()  # resolved once: every name shown to a client asks for it
 
     def _removable_folder(self, source: str) -> Path | None:
         """The folder ``source`` names — absolute, or as shown ("sample/sub") — when it lies in
@@ -1241,6 +1252,10 @@ def main(argv: list[str] | None = None) -> None:
         )
     collections = Collections(apps)
     for served in collections.apps.values():
+        # Users' questions are answered side by side (the queue's workers): one ONNX Runtime
+        # thread each does more answers a second than two contending ones (bench/load.py).
+        if hasattr(served.qa.embedder, "set_query_threads"):
+            served.qa.embedder.set_query_threads(1)
         served.qa.warm_up()  # the model and the tables the first question needs load now (one model for all)
     if args.watch:
         from qa.ingest.watching import FolderWatcher

@@ -145,3 +145,20 @@ def test_an_interrupted_export_is_redone(tmp_path, monkeypatch):
     vector = OnnxQueryEncoder().encode([QUESTIONS[0]])
     assert (partial / "export.json").exists()
     assert vector.shape == (1, 384)
+
+
+def test_query_threads_are_checked_and_take_effect_when_the_encoder_reopens(real_embedder):
+    from qa import InputError
+
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(InputError, match="threads must be a whole number"):
+            real_embedder.set_query_threads(bad)
+    before = real_embedder.embed_query("Which countries joined the statement?")
+    real_embedder.set_query_threads(1)
+    try:
+        encoder = real_embedder.query_encoder
+        assert encoder is not None and encoder._model.threads == 1
+        assert np.allclose(real_embedder.embed_query("Which countries joined the statement?"), before, atol=1e-5)
+    finally:  # back to ONNX Runtime's default for the rest of the session
+        real_embedder._query_threads = None
+        real_embedder._query_encoder = None
