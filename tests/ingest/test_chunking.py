@@ -139,3 +139,34 @@ def test_repeated_text_is_indexed_once_per_document():
     assert all(doc.text[p.start : p.end] == p.text for p in passages)
     other = Document.from_text("Minutes\n\n" + sentence * 5000, source="copy.txt")
     assert len(chunk_document(other)) == len(passages), "another document with the same text keeps its own passages"
+
+
+def test_near_duplicate_windows_are_left_out_but_a_table_s_rows_differing_in_numbers_stay():
+    import random
+
+    # A licence pasted again and again, each time naming another holder: near-duplicates.
+    licence = (
+        "Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated "
+        "documentation files, to deal in the software without restriction, including without limitation the rights to "
+        "use, copy, modify, merge, publish, distribute, sublicense, and sell copies of the software, and to permit "
+        "persons to whom the software is furnished to do so, subject to the following conditions set by {holder}. "
+        "The above copyright notice and this permission notice shall be included in all copies or substantial portions "
+        "of the software provided by the authors and contributors as is and without warranty of any kind whatsoever."
+    )
+    text = "\n\n".join(licence.format(holder=holder) for holder in ["Ann", "Bob", "the project", "Carol", "the foundation"] * 8)
+    settings = ChunkingSettings(chunk_words=120, overlap_words=0)
+    kept = chunk_document(Document.from_text(text, source="LICENSES.txt"), settings)
+    everything = chunk_document(Document.from_text(text, source="LICENSES.txt"), ChunkingSettings(chunk_words=120, overlap_words=0, near_duplicates=False))
+    assert len(everything) == 5 and len(kept) == 2  # the one-word holders collapse into the first; "the project" differs by more
+    # A table whose rows repeat their words but not their numbers keeps every window.
+    rng = random.Random(3)
+    rows = "\n".join(
+        f"Region {r} sold {rng.randint(100, 999)} units at {rng.randint(10, 99)}.{rng.randint(10, 99)} each in week {rng.randint(1, 52)}, "
+        f"returns {rng.randint(0, 40)}, stock {rng.randint(1000, 9999)}."
+        for r in range(200)
+    )
+    table = Document.from_text(rows, source="sales.csv")
+    settings = ChunkingSettings(chunk_words=40, overlap_words=0)
+    assert len(chunk_document(table, settings)) == len(chunk_document(table, ChunkingSettings(chunk_words=40, overlap_words=0, near_duplicates=False)))
+    with pytest.raises(InputError, match="near_duplicates must be true or false"):
+        ChunkingSettings(near_duplicates="no")
