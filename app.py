@@ -944,7 +944,8 @@ def build_ui(apps: Collections | ChatApp, *, examples: list[str] | None = None):
                 choices=apps.names, value=apps.default, label="Collection", elem_id="collection", visible=len(apps.names) > 1,
                 scale=0, min_width=220,
             )
-            serving = gr.Markdown(app.serving_line, elem_id="serving")
+            several = len(apps.names) > 1  # then the chosen collection (restored on load) fills the panels
+            serving = gr.Markdown("" if several else app.serving_line, elem_id="serving")
             theme_switch = gr.Button("Dark / light", size="sm", scale=0, min_width=120, elem_id="theme-switch")
         # The theme follows the system (or ?__theme=dark); the switch overrides it, remembered by the browser.
         theme_switch.click(None, js=TOGGLE_THEME_JS, api_visibility="private")
@@ -1039,10 +1040,10 @@ def build_ui(apps: Collections | ChatApp, *, examples: list[str] | None = None):
                 )
                 add_button = gr.Button("Add to index", variant="primary", elem_id="add-button", visible=not app.read_only)
                 status = gr.Markdown(elem_id="upload-status")
-                totals = gr.Markdown(value=app.files_summary, elem_id="files-summary")
+                totals = gr.Markdown(value=None if several else app.files_summary, elem_id="files-summary")
                 table = gr.Dataframe(
                     headers=["file", "state", "passages", "title", "kind"],
-                    value=app.documents,
+                    value=None if several else app.documents,
                     interactive=False,
                     elem_id="documents",
                 )
@@ -1113,11 +1114,25 @@ def build_ui(apps: Collections | ChatApp, *, examples: list[str] | None = None):
                 gr.Dropdown(choices=names, value=[]), sources_html(None), [], None, [],
             )
 
-        collection.change(
+        # Only a choice made in the page starts a new conversation (.input); the collection
+        # restored after a reload keeps the conversation restored with it.
+        collection.input(
             switch, inputs=collection,
             outputs=[serving, totals, table, choice, picked, sources, cited, conversation.conversation_id, conversation.chatbot],
             api_visibility="private",
         ).then(lambda history: history, inputs=conversation.chatbot, outputs=conversation.chatbot_state, api_visibility="private")
+        if several:
+            remembered = gr.BrowserState(apps.default, storage_key="grounded-qa-collection")
+
+            def restore(name):
+                """The collection chosen before a reload (if it is still served) and its panels."""
+                chosen = name if isinstance(name, str) and name in apps.apps else apps.default
+                shown = apps.get(chosen)
+                names = shown.sources()
+                return chosen, shown.serving_line(), shown.files_summary(), shown.documents(), gr.Dropdown(choices=names, value=None), gr.Dropdown(choices=names, value=[])
+
+            demo.load(restore, inputs=remembered, outputs=[collection, serving, totals, table, choice, picked], api_visibility="private")
+            collection.change(lambda name: name, inputs=collection, outputs=remembered, api_visibility="private")
 
         def ask(
             question: str,

@@ -1081,6 +1081,14 @@ def test_browser_the_collection_selector_switches_what_is_answered_from(two_coll
     assert "2,000" in page.locator("#chat").inner_text()
     page.get_by_role("tab", name="Documents").click()
     assert "soil.txt" in page.locator("#documents").inner_text()
+    # A reload keeps the chosen collection (and lists the conversation to go back to).
+    page.wait_for_function("localStorage.getItem('grounded-qa-collection') !== null", timeout=30_000)
+    page.reload()
+    page.locator("#serving").get_by_text("garden").wait_for(timeout=30_000)
+    assert page.locator("#collection input").input_value() == "garden"
+    page.wait_for_function("document.body.innerText.includes('How many eggs does the queen bee lay')", timeout=30_000)
+    page.get_by_role("tab", name="Documents").click()
+    page.wait_for_function("document.querySelector('#documents').innerText.includes('soil.txt')", timeout=30_000)
     page.close()
 
 
