@@ -259,7 +259,10 @@ def open_index(
         sync_uploads(qa, index_dir, max_upload_passages)
         return qa
     if not docs:
-        raise SystemExit(f"no index at {index_dir}; pass --docs PATH to build one, or run without --index for the sample")
+        raise SystemExit(
+            f"no index at {index_dir}; build it with: qa index DOCS --index {index_dir} (or, for one index, start with --docs PATH), "
+            "or run without --index for the sample"
+        )
     print(f"building the index {index_dir} from {', '.join(map(str, docs))} ...", flush=True)
     qa = QA.build(docs, index_dir=index_dir)
     print(qa.last_report.summary(), flush=True)

@@ -1099,3 +1099,8 @@ def test_an_index_served_without_docs_shows_names_relative_to_its_documents_fold
     assert citations and "docs/rivers.md" in panel
     for shown in (reply, panel, plain):
         assert str(tiny_corpus) not in shown and str(tiny_corpus.parent) not in shown
+
+
+def test_a_missing_index_is_refused_with_the_command_that_builds_it(tmp_path):
+    with pytest.raises(SystemExit, match=r"no index at .*missing; build it with: qa index DOCS --index .*missing"):
+        chat_app.open_index(tmp_path / "missing", None)
