@@ -942,12 +942,11 @@ def build_ui(apps: Collections | ChatApp, *, examples: list[str] | None = None):
     settings = app.qa.answer_settings
     with gr.Blocks(title="grounded-qa", fill_height=True) as demo:
         gr.Markdown("### grounded-qa — answers only from your documents, with sources")
+        several = len(apps.names) > 1  # then the chosen collection (restored on load) fills the panels
         with gr.Row(equal_height=False):
             collection = gr.Dropdown(
-                choices=apps.names, value=apps.default, label="Collection", elem_id="collection", visible=len(apps.names) > 1,
-                scale=0, min_width=220,
+                choices=apps.names, value=apps.default, label="Collection", elem_id="collection", visible=several, scale=0, min_width=220
             )
-            several = len(apps.names) > 1  # then the chosen collection (restored on load) fills the panels
             serving = gr.Markdown("" if several else app.serving_line, elem_id="serving")
             theme_switch = gr.Button("Dark / light", size="sm", scale=0, min_width=120, elem_id="theme-switch")
         # The theme follows the system (or ?__theme=dark); the switch overrides it, remembered by the browser.
@@ -1107,15 +1106,17 @@ def build_ui(apps: Collections | ChatApp, *, examples: list[str] | None = None):
                     lambda: gr.Row(visible=False), outputs=confirm_row, api_visibility="private"
                 ).then(refresh, inputs=[picked, collection], outputs=[totals, table, choice, picked], api_visibility="private")
 
+        def panels(name):
+            """What the page shows of collection ``name``: the serving line, the files summary and
+            table, the removal choices and the (cleared) document picker."""
+            shown = apps.get(name)
+            names = shown.sources()
+            return shown.serving_line(), shown.files_summary(), shown.documents(), gr.Dropdown(choices=names, value=None), gr.Dropdown(choices=names, value=[])
+
         def switch(name):
             """Everything shown follows the chosen collection; the conversation starts afresh, so
             that a follow-up is never completed with a question asked of another collection."""
-            shown = apps.get(name)
-            names = shown.sources()
-            return (
-                shown.serving_line(), shown.files_summary(), shown.documents(), gr.Dropdown(choices=names, value=None),
-                gr.Dropdown(choices=names, value=[]), sources_html(None), [], None, [],
-            )
+            return (*panels(name), sources_html(None), [], None, [])
 
         # Only a choice made in the page starts a new conversation (.input); the collection
         # restored after a reload keeps the conversation restored with it.
@@ -1130,9 +1131,7 @@ def build_ui(apps: Collections | ChatApp, *, examples: list[str] | None = None):
             def restore(name):
                 """The collection chosen before a reload (if it is still served) and its panels."""
                 chosen = name if isinstance(name, str) and name in apps.apps else apps.default
-                shown = apps.get(chosen)
-                names = shown.sources()
-                return chosen, shown.serving_line(), shown.files_summary(), shown.documents(), gr.Dropdown(choices=names, value=None), gr.Dropdown(choices=names, value=[])
+                return (chosen, *panels(chosen))
 
             demo.load(restore, inputs=remembered, outputs=[collection, serving, totals, table, choice, picked], api_visibility="private")
             collection.change(lambda name: name, inputs=collection, outputs=remembered, api_visibility="private")
