@@ -15,6 +15,10 @@ from .models import DEFAULT_MODEL, resolve_model_path
 
 PRECISIONS = ("fp32", "bf16", "int8")  # int8 runs through embeddings.onnx_runtime
 QUERY_BACKENDS = ("auto", "onnx", "torch")
+# Tokens of one document batch at most: 16 texts of 256 tokens, 64 of 64. Peak memory of 20 pyfaq
+# pages embedded in fp32: 415 MB above the loaded model with 64 x 256, 323 MB with this; the same
+# speed (bench/README.md, "Build speed").
+MAX_BATCH_TOKENS = 4096
 log = logging.getLogger(__name__)
 
 
@@ -240,7 +244,8 @@ class SentenceTransformerEmbedder:
 
     def length_batches(self, texts: Sequence[str]) -> list[np.ndarray]:
         """Row numbers of ``texts`` in batches of up to ``batch_size`` texts of exactly the same
-        token count.
+        token count, and of at most :data:`MAX_BATCH_TOKENS` tokens together (long texts go in
+        smaller batches: the model's working memory follows the tokens of a batch).
 
         Without padding a text's vector does not depend on which other texts share its batch:
         under bf16, padding changed vectors by up to 7e-4 between two batchings of the same texts,
@@ -252,7 +257,8 @@ class SentenceTransformerEmbedder:
         order = np.argsort(counts, kind="stable")
         batches, start = [], 0
         for end in range(1, len(order) + 1):
-            if end == len(order) or counts[order[end]] != counts[order[start]] or end - start == self.batch_size:
+            size = max(1, min(self.batch_size, MAX_BATCH_TOKENS // max(1, int(counts[order[start]]))))
+            if end == len(order) or counts[order[end]] != counts[order[start]] or end - start == size:
                 batches.append(order[start:end])
                 start = end
         return batches

@@ -57,6 +57,9 @@ from .types import Answer, Document, FileRecord, Hit, Passage
 
 FILTER_MASKS_KEPT = 16  # masks of the latest filters kept per index (1 MB each at 1M passages)
 MAX_QUESTION_CHARS = 2000  # longer input is cut: no real question is longer, and it bounds work
+# Texts embedded per call while building: their float32 vectors are stored (sentence vectors as
+# 8-bit codes) before the next call, so memory follows this, not the corpus (6 MB of vectors).
+EMBED_CHUNK = 4096
 
 
 @dataclass
@@ -620,6 +623,7 @@ class QA:
         passage_vectors, sentence_vectors = reusable_vectors(split, known)
         clock.lap("reuse_s")  # finding vectors of unchanged text in the index
         self._compute_missing([passage_vectors, sentence_vectors], progress, clock)
+        split = replace(split, texts=[], sentence_texts=[])  # embedded now: their memory is freed before the index is assembled
         report.embedded = len(set(split.keys) - passage_vectors.reused)
         report.reused = sum(1 for key in split.keys if key in passage_vectors.reused)
         report.sentences_embedded = len(set(split.sentence_keys) - sentence_vectors.reused)
@@ -645,15 +649,19 @@ class QA:
 
     def _compute_missing(self, plans: Sequence[EmbeddingPlan], progress: ProgressCallback | None, clock: StageClock) -> None:
         """Embed the texts the ``plans`` (passages, then sentences) could not reuse, as one
-        "embedding" stage of the progress, timing each plan."""
+        "embedding" stage of the progress, timing each plan. Texts go to the model
+        :data:`EMBED_CHUNK` at a time, each chunk's vectors stored (as codes, for sentences)
+        before the next: the float32 vectors of a whole corpus are never held at once."""
         total = sum(len(plan.missing) for plan in plans)
         tracker = StageTracker(progress, "embedding", total) if progress is not None and total else None
         for plan, lap in zip(plans, ("embed_passages_s", "embed_sentences_s")):
-            if plan.missing:
+            keys, texts = list(plan.missing), list(plan.missing.values())
+            for start in range(0, len(texts), EMBED_CHUNK):
                 computed = self.embedder.embed_documents(
-                    list(plan.missing.values()), on_progress=tracker.advance if tracker is not None else None
+                    texts[start : start + EMBED_CHUNK], on_progress=tracker.advance if tracker is not None else None
                 )
-                plan.vectors.update(zip(plan.missing.keys(), computed))
+                plan.add(keys[start : start + EMBED_CHUNK], computed)
+            plan.missing = {}
             clock.lap(lap)
 
     def save_settings(self) -> None:

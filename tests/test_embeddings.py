@@ -32,6 +32,19 @@ def test_length_batches_cover_every_text_once_with_equal_token_counts(real_embed
         assert len(set(counts[batch].tolist())) == 1
 
 
+def test_long_texts_go_in_batches_of_bounded_tokens(real_embedder, monkeypatch):
+    import embeddings.sentence_transformer as module
+
+    monkeypatch.setattr(module, "MAX_BATCH_TOKENS", 40)
+    texts = ["word " * 30] * 5 + ["short text"] * 9  # 32 tokens each (with the two special ones), 4 each
+    counts = real_embedder.token_counts(texts)
+    batches = real_embedder.length_batches(texts)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(len(texts)))
+    assert all(int(counts[b].sum()) <= 40 for b in batches)
+    assert [len(b) for b in batches if counts[b[0]] > 30] == [1] * 5
+    assert [len(b) for b in batches if counts[b[0]] < 30] == [9]
+
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_a_text_gets_the_same_vector_whatever_it_is_batched_with(precision):
     from embeddings import SentenceTransformerEmbedder

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -22,8 +22,8 @@ from ..types import Document, FileRecord, Passage, content_hash
 from .dense import DenseIndex, resolve_kind
 from .lexical import LexicalIndex
 from .sentences import (
-    RowVectors,
     SentenceTable,
+    quantize_rows,
     passage_sentence_spans,
     sentence_embed_text,
 )
@@ -183,47 +183,62 @@ class StageClock:
 @dataclass
 class EmbeddingPlan:
     """Vectors for a list of texts by content key: those reused from an index, and the texts
-    still to embed (each distinct text once); computed vectors are added to ``vectors``."""
+    still to embed (each distinct text once); computed vectors are added to ``vectors``. With
+    ``codes`` a vector is kept as the 8-bit codes and scale it is stored as
+    (:func:`qa.index.sentences.quantize_row`): a quarter of the memory, and a reused one is
+    copied as it is stored."""
 
-    vectors: dict[str, np.ndarray]  # by content key: reused ones now, computed ones added later
+    vectors: dict[str, Any]  # by content key: reused ones now, computed ones added later
     reused: set[str]
     missing: dict[str, str]  # key -> text still to embed (each distinct text once)
+    codes: bool = False
+
+    def add(self, keys: Sequence[str], computed: np.ndarray) -> None:
+        """Record the ``computed`` vectors (rows in the order of ``keys``)."""
+        if self.codes:
+            codes, scales = quantize_rows(computed)
+            self.vectors.update(zip(keys, zip(codes, scales)))
+        else:
+            self.vectors.update(zip(keys, np.asarray(computed, dtype=np.float32)))
 
 
-def reuse_vectors(texts: list[str], keys: list[str], known: list[tuple[Sequence[str], Any]]) -> EmbeddingPlan:
-    """Vectors for ``texts`` by key, taken from ``known`` (keys, vectors) pairs when the same text
-    was embedded before; the rest is listed in ``missing``. Only the rows reused are read (the
-    known vectors may be a memory map, or sentence codes decoded row by row)."""
+def reuse_vectors(texts: list[str], keys: list[str], known: list[tuple[Sequence[str], Callable[[int], Any]]], *, codes: bool = False) -> EmbeddingPlan:
+    """Vectors for ``texts`` by key, taken from ``known`` (keys, row reader) pairs when the same
+    text was embedded before; the rest is listed in ``missing``. Only the rows reused are read
+    (the known vectors may be a memory map, or sentence codes read row by row)."""
     wanted = set(keys)
-    vectors: dict[str, np.ndarray] = {}
-    for known_keys, known_vectors in known:
+    vectors: dict[str, Any] = {}
+    for known_keys, read_row in known:
         for row, key in enumerate(known_keys):
             if key in wanted and key not in vectors:
-                vectors[key] = np.asarray(known_vectors[row], dtype=np.float32)
+                vectors[key] = read_row(row)
     missing: dict[str, str] = {}
     for key, text in zip(keys, texts):
         if key not in vectors:
             missing.setdefault(key, text)
-    return EmbeddingPlan(vectors=vectors, reused=set(vectors), missing=missing)
+    return EmbeddingPlan(vectors=vectors, reused=set(vectors), missing=missing, codes=codes)
 
 
-def _sentence_keys_and_vectors(contents: IndexContents) -> tuple[list[str], RowVectors]:
-    """Content keys of every stored sentence vector (recomputed from the text: not stored)."""
+def _sentence_keys(contents: IndexContents) -> list[str]:
+    """Content keys of every stored sentence (recomputed from the text: not stored)."""
     keys = []
     table = contents.sentences
     for row, passage in enumerate(contents.passages):
         for a, b in table.spans_of(row):
             keys.append(content_hash(sentence_embed_text(passage.text[a:b])))
-    return keys, table.vectors
+    return keys
 
 
 def reusable_vectors(split: SplitDocuments, known: Sequence[tuple[IndexContents, np.ndarray]]) -> tuple[EmbeddingPlan, EmbeddingPlan]:
     """Plans for the passage and the sentence vectors of ``split``, reusing those of the same
     texts in the ``known`` indexes (the current one, and an old one being rebuilt), each given
-    with its passage vectors (read once by the caller: at a million passages that is costly)."""
-    passage_plan = reuse_vectors(split.texts, split.keys, [(c.embed_keys, vectors) for c, vectors in known if len(c.dense)])
+    with its passage vectors (read once by the caller: at a million passages that is costly).
+    Sentence vectors are planned as 8-bit codes, as they are stored."""
+    passage_plan = reuse_vectors(
+        split.texts, split.keys, [(c.embed_keys, lambda row, v=vectors: np.asarray(v[row], dtype=np.float32)) for c, vectors in known if len(c.dense)]
+    )
     sentence_plan = reuse_vectors(
-        split.sentence_texts, split.sentence_keys, [_sentence_keys_and_vectors(c) for c, _ in known if len(c.sentences)]
+        split.sentence_texts, split.sentence_keys, [(_sentence_keys(c), c.sentences.code_of) for c, _ in known if len(c.sentences)], codes=True
     )
     return passage_plan, sentence_plan
 
@@ -252,12 +267,8 @@ def assemble(
     else:
         vectors = np.concatenate([old_vectors[plan.keep_rows], added_vectors]).astype(np.float32, copy=False)
         dense = DenseIndex.build(vectors, dim=settings.dim, kind=kind)
-    new_sentences = SentenceTable.from_lists(
-        split.sentence_spans,
-        np.stack([sentence_vectors.vectors[k] for k in split.sentence_keys]) if split.sentence_keys else np.zeros((0, settings.dim)),
-        settings.dim,
-    )
-    token_lists = [content_terms(passage_index_text(p, context=settings.context)) for p in passages]
+    new_sentences = SentenceTable.from_keys(split.sentence_spans, split.sentence_keys, sentence_vectors.vectors, settings.dim)
+    token_lists = (content_terms(passage_index_text(p, context=settings.context)) for p in passages)
     return IndexContents(
         settings=settings,
         documents=plan.documents,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -67,13 +67,18 @@ class LexicalIndex:
         self._size = size
 
     @classmethod
-    def build(cls, token_lists: Sequence[Sequence[str]], *, k1: float = BM25_K1, b: float = BM25_B) -> "LexicalIndex":
+    def build(cls, token_lists: Iterable[Sequence[str]], *, k1: float = BM25_K1, b: float = BM25_B) -> "LexicalIndex":
+        """The index of ``token_lists`` (any iterable, e.g. a generator: each passage's words
+        become term ids as they come, so the words of the whole corpus are never held at once —
+        at pyfaq's 21,542 passages they took 150 MB)."""
         bm25s = _bm25s()
         model = bm25s.BM25(k1=k1, b=b)
-        if token_lists:
-            # bm25s wants at least one token per row; an empty passage gets the empty token.
-            model.index([list(t) if t else [""] for t in token_lists], show_progress=False)
-        return cls(model, len(token_lists))
+        vocab: dict[str, int] = {}
+        # bm25s wants at least one token per row; an empty passage gets the empty token.
+        ids = [[vocab.setdefault(t, len(vocab)) for t in tokens] or [vocab.setdefault("", len(vocab))] for tokens in token_lists]
+        if ids:
+            model.index((ids, vocab), show_progress=False)
+        return cls(model, len(ids))
 
     def __len__(self) -> int:
         return self._size

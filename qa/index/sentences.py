@@ -7,17 +7,19 @@ hit@5 over passage vectors alone, see bench/README.md). The same vectors pick th
 in an answer, so answering needs no model call beyond the question's own embedding.
 
 Layout (CSR): the sentences of passage ``i`` are rows ``indptr[i]:indptr[i + 1]`` of ``spans``
-(start/end offsets inside the passage text), ``codes`` and ``scales``: each vector is stored as
-8-bit codes times one scale per row (vector = codes * scale). That is a quarter of float32 and
-half of float16, which the sentence vectors are most of an index's size; measured on pyfaq, the
-codes keep a cosine of 0.99997 (mean; 0.99992 min) to the vectors and leave retrieval and answers
-unchanged (bench/README.md, "Scale").
+(start/end offsets inside the passage text) and ``rows``; sentence ``j``'s vector is row
+``rows[j]`` of ``codes`` and ``scales``, stored as 8-bit codes times one scale per row (vector =
+codes * scale). A quarter of float32 and half of float16 — the sentence vectors are most of an
+index's size; measured on pyfaq, the codes keep a cosine of 0.99997 (mean; 0.99992 min) to the
+vectors and leave retrieval and answers unchanged (bench/README.md, "Scale"). A sentence that
+occurs in several passages (the overlap of neighbouring windows, boilerplate repeated across
+pages) has its vector stored once: on pyfaq 142,772 sentences share 88,608 vectors.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -126,18 +128,25 @@ def quantize_rows(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, scales
 
 
-class RowVectors:
-    """Read access to the float32 vectors of a :class:`SentenceTable`, row by row (decoded on
-    demand: the whole table is never expanded)."""
+def quantize_row(vector: np.ndarray) -> tuple[np.ndarray, np.float32]:
+    """One vector as int8 codes and its scale (see :func:`quantize_rows`)."""
+    codes, scales = quantize_rows(np.asarray(vector, dtype=np.float32).reshape(1, -1))
+    return codes[0], scales[0]
 
-    def __init__(self, codes: np.ndarray, scales: np.ndarray) -> None:
-        self._codes, self._scales = codes, scales
+
+class RowVectors:
+    """Read access to the float32 vectors of a :class:`SentenceTable`, sentence by sentence
+    (decoded on demand: the whole table is never expanded)."""
+
+    def __init__(self, table: "SentenceTable") -> None:
+        self._table = table
 
     def __len__(self) -> int:
-        return len(self._codes)
+        return len(self._table)
 
-    def __getitem__(self, row: int) -> np.ndarray:
-        return self._codes[row].astype(np.float32) * np.float32(self._scales[row])
+    def __getitem__(self, sentence: int) -> np.ndarray:
+        codes, scale = self._table.code_of(sentence)
+        return codes.astype(np.float32) * np.float32(scale)
 
 
 @dataclass
@@ -146,26 +155,58 @@ class SentenceTable:
 
     indptr: np.ndarray  # int64 [n_passages + 1]
     spans: np.ndarray  # int32 [n_sentences, 2]
-    codes: np.ndarray  # int8 [n_sentences, dim]
-    scales: np.ndarray  # float32 [n_sentences]
+    rows: np.ndarray  # int32 [n_sentences]: each sentence's row of codes and scales
+    codes: np.ndarray  # int8 [n_vectors, dim]
+    scales: np.ndarray  # float32 [n_vectors]
 
     @classmethod
     def empty(cls, dim: int) -> "SentenceTable":
         return cls(
-            np.zeros(1, dtype=np.int64), np.zeros((0, 2), dtype=np.int32), np.zeros((0, dim), dtype=np.int8), np.zeros(0, dtype=np.float32)
+            np.zeros(1, dtype=np.int64),
+            np.zeros((0, 2), dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros((0, dim), dtype=np.int8),
+            np.zeros(0, dtype=np.float32),
         )
 
     @classmethod
     def from_lists(cls, spans: Sequence[Sequence[tuple[int, int]]], vectors: np.ndarray, dim: int) -> "SentenceTable":
-        """Build from per-passage span lists and the matching vectors (rows in the same order)."""
+        """Build from per-passage span lists and the matching vectors (one per sentence, rows in
+        the same order; each stored as it is, without looking for repeats)."""
+        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
+        codes, scales = quantize_rows(vectors)
+        return cls._assemble(spans, np.arange(len(vectors), dtype=np.int32), codes, scales)
+
+    @classmethod
+    def from_keys(
+        cls, spans: Sequence[Sequence[tuple[int, int]]], keys: Sequence[str], codes_by_key: Mapping[str, tuple[np.ndarray, Any]], dim: int
+    ) -> "SentenceTable":
+        """Build from per-passage span lists, the content key of each sentence (in the same
+        order) and the codes and scale of each key (:func:`quantize_row`): a key that occurs
+        several times has its vector stored once.
+
+        >>> one = quantize_row(np.array([1.0, 0.0]))
+        >>> table = SentenceTable.from_keys([[(0, 3), (4, 9)], [(0, 5)]], ["a", "b", "b"], {"a": one, "b": one}, 2)
+        >>> table.rows.tolist(), len(table.codes)
+        ([0, 1, 1], 2)
+        """
+        order: dict[str, int] = {}
+        rows = np.fromiter((order.setdefault(key, len(order)) for key in keys), dtype=np.int32, count=len(keys))
+        codes = np.zeros((len(order), dim), dtype=np.int8)
+        scales = np.zeros(len(order), dtype=np.float32)
+        for key, row in order.items():
+            codes[row], scales[row] = codes_by_key[key]
+        return cls._assemble(spans, rows, codes, scales)
+
+    @classmethod
+    def _assemble(cls, spans: Sequence[Sequence[tuple[int, int]]], rows: np.ndarray, codes: np.ndarray, scales: np.ndarray) -> "SentenceTable":
         counts = np.array([len(s) for s in spans], dtype=np.int64)
         indptr = np.zeros(len(spans) + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         flat = np.array([span for group in spans for span in group], dtype=np.int32).reshape(-1, 2)
-        vectors = np.asarray(vectors, dtype=np.float32).reshape(-1, dim)
-        if len(flat) != len(vectors):
-            raise ValueError(f"{len(flat)} sentence spans but {len(vectors)} vectors")
-        return cls(indptr, flat, *quantize_rows(vectors))
+        if len(flat) != len(rows):
+            raise ValueError(f"{len(flat)} sentence spans but {len(rows)} vectors")
+        return cls(indptr, flat, rows, codes, scales)
 
     @property
     def dim(self) -> int:
@@ -173,8 +214,13 @@ class SentenceTable:
 
     @property
     def vectors(self) -> RowVectors:
-        """The vectors, decoded row by row on access."""
-        return RowVectors(self.codes, self.scales)
+        """The vector of each sentence, decoded on access."""
+        return RowVectors(self)
+
+    def code_of(self, sentence: int) -> tuple[np.ndarray, np.float32]:
+        """The stored codes and scale of ``sentence``'s vector (what :meth:`from_keys` takes)."""
+        row = int(self.rows[sentence])
+        return np.asarray(self.codes[row]), np.float32(self.scales[row])
 
     @property
     def passages(self) -> int:
@@ -183,43 +229,50 @@ class SentenceTable:
     def __len__(self) -> int:
         return int(self.indptr[-1])
 
-    def rows(self, passage: int) -> slice:
+    def rows_of(self, passage: int) -> slice:
+        """The sentences of ``passage`` (a slice of ``spans`` and ``rows``)."""
         return slice(int(self.indptr[passage]), int(self.indptr[passage + 1]))
 
     def spans_of(self, passage: int) -> list[tuple[int, int]]:
-        return [(int(a), int(b)) for a, b in self.spans[self.rows(passage)]]
+        return [(int(a), int(b)) for a, b in self.spans[self.rows_of(passage)]]
 
     def select(self, passages: Sequence[int]) -> "SentenceTable":
-        """The table restricted to ``passages`` (in that order)."""
+        """The table restricted to ``passages`` (in that order), keeping only the vectors they use."""
         if not len(passages):
             return SentenceTable.empty(self.dim)
-        row_index = np.concatenate([np.arange(self.indptr[p], self.indptr[p + 1]) for p in passages])
+        sentence_index = np.concatenate([np.arange(self.indptr[p], self.indptr[p + 1]) for p in passages])
         counts = np.array([self.indptr[p + 1] - self.indptr[p] for p in passages], dtype=np.int64)
         indptr = np.zeros(len(passages) + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        return SentenceTable(indptr, np.asarray(self.spans[row_index]), np.asarray(self.codes[row_index]), np.asarray(self.scales[row_index]))
+        used, rows = np.unique(np.asarray(self.rows)[sentence_index], return_inverse=True)
+        return SentenceTable(
+            indptr, np.asarray(self.spans[sentence_index]), rows.astype(np.int32), np.asarray(self.codes[used]), np.asarray(self.scales[used])
+        )
 
     @staticmethod
     def concat(tables: Sequence["SentenceTable"]) -> "SentenceTable":
-        indptrs, offset = [np.zeros(1, dtype=np.int64)], 0
+        indptrs, row_parts, offset, vectors = [np.zeros(1, dtype=np.int64)], [], 0, 0
         for table in tables:
             indptrs.append(table.indptr[1:] + offset)
+            row_parts.append(np.asarray(table.rows, dtype=np.int64) + vectors)
             offset += len(table)
+            vectors += len(table.codes)
         return SentenceTable(
             np.concatenate(indptrs),
             np.concatenate([np.asarray(t.spans) for t in tables]),
+            np.concatenate(row_parts).astype(np.int32),
             np.concatenate([np.asarray(t.codes) for t in tables]),
             np.concatenate([np.asarray(t.scales) for t in tables]),
         )
 
-    def _similarities(self, row_index, query_vector: np.ndarray) -> np.ndarray:
-        codes = np.asarray(self.codes[row_index], dtype=np.float32)
-        return (codes @ np.asarray(query_vector, dtype=np.float32)) * np.asarray(self.scales[row_index], dtype=np.float32)
+    def _similarities(self, sentence_index, query_vector: np.ndarray) -> np.ndarray:
+        rows = np.asarray(self.rows[sentence_index])
+        codes = np.asarray(self.codes[rows], dtype=np.float32)
+        return (codes @ np.asarray(query_vector, dtype=np.float32)) * np.asarray(self.scales[rows], dtype=np.float32)
 
     def similarities(self, passage: int, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of each sentence of ``passage`` to the (unit) query vector."""
-        return self._similarities(self.rows(passage), query_vector)
-
+        return self._similarities(self.rows_of(passage), query_vector)
     def best_similarities(self, passages: Sequence[int], query_vector: np.ndarray) -> np.ndarray:
         """For each passage, the similarity of its best sentence (``-1`` for a passage without
         sentences)."""
@@ -228,10 +281,10 @@ class SentenceTable:
             return out
         starts = self.indptr[np.asarray(passages)]
         ends = self.indptr[np.asarray(passages) + 1]
-        row_index = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if len(self) else np.zeros(0, dtype=np.int64)
-        if not len(row_index):
+        sentence_index = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)]) if len(self) else np.zeros(0, dtype=np.int64)
+        if not len(sentence_index):
             return out
-        sims = self._similarities(row_index, query_vector)
+        sims = self._similarities(sentence_index, query_vector)
         counts = ends - starts
         owners = np.repeat(np.arange(len(passages)), counts)
         np.maximum.at(out, owners, sims)

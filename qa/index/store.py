@@ -9,7 +9,8 @@ Layout::
         files.jsonl          one FileRecord per file seen: size, modification time, indexed or skipped
         passages.jsonl       one passage per line: offsets into its document (text is derived)
         dense.faiss          FAISS inner-product index, row i = passage i
-        sentence_*.npy       per-passage sentence spans and 8-bit vector codes with a scale each (CSR)
+        sentence_*.npy       per-passage sentence spans (CSR), each sentence's vector row, and the
+                             vectors as 8-bit codes with a scale each (a repeated sentence's once)
         bm25/                bm25s arrays and vocabulary (JSON + .npy, no pickle)
       .lock                  held by the one process that may write
 
@@ -44,9 +45,10 @@ from .lexical import BM25_B, BM25_K1, LexicalIndex
 from .sentences import SentenceTable, quantize_rows
 
 FORMAT_NAME = "grounded-qa-index"
-# 2: sentence vectors stored as int8 codes and scales (1: float16 vectors, still read).
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# 3: a sentence occurring in several passages has its vector stored once (sentence_rows.npy).
+# 2: sentence vectors stored as int8 codes and scales. 1: float16 vectors. Both still read.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 MANIFEST = "manifest.json"
 LOCK_FILE = ".lock"
 GENERATION_PREFIX = "gen-"
@@ -415,7 +417,8 @@ def load_index(index_dir: str | os.PathLike[str], *, mmap: bool = False, verify:
     )
 
 
-SENTENCE_FILES = ("sentence_indptr.npy", "sentence_spans.npy", "sentence_codes.npy", "sentence_scales.npy")
+SENTENCE_FILES = ("sentence_indptr.npy", "sentence_spans.npy", "sentence_rows.npy", "sentence_codes.npy", "sentence_scales.npy")
+SENTENCE_ROWS = "sentence_rows.npy"  # absent before format 3: one vector per sentence, in order
 LEGACY_SENTENCE_VECTORS = "sentence_vectors.npy"  # format 1: float16 vectors
 
 
@@ -429,6 +432,7 @@ def _load_sentences(data_dir: Path, passages: int, dim: int, *, mmap: bool, hint
             codes, scales = quantize_rows(load(LEGACY_SENTENCE_VECTORS))  # an index of format 1
         else:
             codes, scales = load("sentence_codes.npy", mapped=mmap), load("sentence_scales.npy")
+        rows = load(SENTENCE_ROWS) if (data_dir / SENTENCE_ROWS).exists() else np.arange(len(spans), dtype=np.int32)
     except FileNotFoundError as exc:
         raise IndexFormatError(f"the index file {exc.filename!r} is missing; {hint}") from exc
     except ValueError as exc:
@@ -436,12 +440,13 @@ def _load_sentences(data_dir: Path, passages: int, dim: int, *, mmap: bool, hint
     if (
         indptr.shape != (passages + 1,)
         or (passages and int(indptr[-1]) != len(spans))
-        or len(spans) != len(codes)
+        or rows.shape != (len(spans),)
         or len(codes) != len(scales)
         or (len(codes) and codes.shape[1] != dim)
+        or (len(rows) and not 0 <= int(rows.min()) <= int(rows.max()) < len(codes))
     ):
         raise IndexFormatError(f"the sentence data in {str(data_dir)!r} does not match its {passages} passages; {hint}")
-    return SentenceTable(indptr, spans, codes, scales)
+    return SentenceTable(indptr, spans, rows, codes, scales)
 
 
 def _generation_name(generation: int) -> str:
@@ -500,7 +505,7 @@ def save_index(index_dir: str | os.PathLike[str], contents: IndexContents, *, re
         )
         contents.dense.save(tmp_dir / "dense.faiss")
         table = contents.sentences
-        for name, array in zip(SENTENCE_FILES, (table.indptr, table.spans, table.codes, table.scales)):
+        for name, array in zip(SENTENCE_FILES, (table.indptr, table.spans, table.rows, table.codes, table.scales)):
             np.save(tmp_dir / name, np.ascontiguousarray(array), allow_pickle=False)
         contents.lexical.save(tmp_dir / "bm25")
         written = sorted(p for p in tmp_dir.rglob("*") if p.is_file())

@@ -5,6 +5,7 @@ from qa.index.sentences import (
     MAX_SENTENCE_WORDS,
     SentenceTable,
     passage_sentence_spans,
+    quantize_row,
     sentence_embed_text,
 )
 
@@ -31,7 +32,7 @@ def test_best_similarities_equal_brute_force():
     got = table.best_similarities(passages, query)
     stored = np.stack([table.vectors[i] for i in range(len(table))])
     for value, p in zip(got, passages):
-        rows = stored[table.rows(p)]
+        rows = stored[table.rows_of(p)]
         expected = (rows @ query).max() if len(rows) else -1.0
         assert abs(value - expected) < 1e-5
     # 8-bit codes: each component within half a step (the row's scale) of the float32 vector
@@ -39,17 +40,44 @@ def test_best_similarities_equal_brute_force():
     assert table.codes.dtype == np.int8 and np.abs(table.codes).max() == 127
 
 
+def _decoded(table):
+    return np.stack([table.vectors[i] for i in range(len(table))]) if len(table) else np.zeros((0, table.dim))
+
+
 def test_select_and_concat_round_trip():
     table, _ = _table([2, 1, 3])
     picked = table.select([2, 0])
     assert picked.indptr.tolist() == [0, 3, 5]
-    np.testing.assert_array_equal(picked.codes[:3], table.codes[3:6])
-    np.testing.assert_array_equal(picked.scales[:3], table.scales[3:6])
+    np.testing.assert_array_equal(_decoded(picked)[:3], _decoded(table)[3:6])
+    np.testing.assert_array_equal(_decoded(picked)[3:], _decoded(table)[:2])
+    assert len(picked.codes) == 5  # the vector of passage 1's sentence is dropped with it
     joined = SentenceTable.concat([table.select([0]), table.select([1, 2])])
     np.testing.assert_array_equal(joined.indptr, table.indptr)
-    np.testing.assert_array_equal(joined.codes, table.codes)
-    np.testing.assert_array_equal(joined.scales, table.scales)
+    np.testing.assert_array_equal(joined.spans, table.spans)
+    np.testing.assert_array_equal(_decoded(joined), _decoded(table))
     assert SentenceTable.concat([SentenceTable.empty(8), table]).indptr.tolist() == table.indptr.tolist()
+
+
+def test_a_repeated_sentence_is_stored_once_and_scores_as_each_occurrence():
+    rng = np.random.default_rng(4)
+    vectors = {key: normalise_rows(rng.normal(size=(1, 16)))[0] for key in "abc"}
+    codes = {key: quantize_row(v) for key, v in vectors.items()}
+    # Three passages of overlapping windows: "b" and "c" occur twice.
+    spans = [[(0, 5), (6, 9)], [(0, 3), (4, 8)], [(0, 4)]]
+    keys = ["a", "b", "b", "c", "c"]
+    table = SentenceTable.from_keys(spans, keys, codes, 16)
+    assert len(table) == 5 and len(table.codes) == 3
+    query = normalise_rows(rng.normal(size=(1, 16)))[0]
+    for passage, wanted in enumerate([["a", "b"], ["b", "c"], ["c"]]):
+        expected = [float(vectors[k] @ query) for k in wanted]
+        np.testing.assert_allclose(table.similarities(passage, query), expected, atol=0.01)
+    np.testing.assert_allclose(table.best_similarities([2, 0], query), [vectors["c"] @ query, max(vectors[k] @ query for k in "ab")], atol=0.01)
+    # Keeping passages 1 and 2 keeps only the vectors of "b" and "c"; joining two tables offsets the rows.
+    kept = table.select([1, 2])
+    assert len(kept.codes) == 2 and kept.rows.tolist() == [0, 1, 1]
+    joined = SentenceTable.concat([kept, table])
+    assert joined.rows.tolist() == [0, 1, 1, 2, 3, 3, 4, 4]
+    np.testing.assert_array_equal(_decoded(joined), np.concatenate([_decoded(kept), _decoded(table)]))
 
 
 def test_sentence_helpers():

@@ -15,15 +15,29 @@ def built(tmp_path, tiny_corpus, hashing_embedder):
     return index_dir
 
 
+@pytest.fixture
+def windowed(tmp_path, tiny_corpus, hashing_embedder):
+    """An index whose windows overlap (a long document cut into 40-word windows, 15 words shared)."""
+    docs = tiny_corpus
+    rivers = ["Danube", "Rhine", "Elbe", "Oder", "Vistula", "Loire", "Seine", "Rhone", "Po", "Tagus", "Ebro", "Dnieper"]
+    (docs / "european-rivers.txt").write_text(
+        "\n\n".join(f"The {r} is a river of Europe that carries ships, floods its valley in spring and feeds {i + 2} towns." for i, r in enumerate(rivers)),
+        encoding="utf-8",
+    )
+    index_dir = tmp_path / "windowed"
+    QA.build([docs], index_dir=index_dir, embedder=hashing_embedder, chunk_words=40, overlap_words=15)
+    return index_dir
+
+
 def test_index_directory_layout_and_manifest(built):
     manifest = read_manifest(built)
-    assert manifest["format"] == "grounded-qa-index" and manifest["format_version"] == 2
+    assert manifest["format"] == "grounded-qa-index" and manifest["format_version"] == 3
     assert manifest["embedding"] == {"model": "hashing-1024", "dim": 1024, "precision": "fp32"}
     assert manifest["chunking"]["chunk_words"] > 0
     assert manifest["counts"]["documents"] == 5  # 3 files + 2 JSONL lines
     assert {"numpy", "faiss-cpu", "bm25s", "python"} <= set(manifest["versions"])
     data = built / manifest["data_dir"]
-    assert {"documents.jsonl", "passages.jsonl", "dense.faiss", "sentence_indptr.npy", "sentence_spans.npy", "sentence_codes.npy", "sentence_scales.npy", "files.jsonl"} <= {
+    assert {"documents.jsonl", "passages.jsonl", "dense.faiss", "sentence_indptr.npy", "sentence_spans.npy", "sentence_rows.npy", "sentence_codes.npy", "sentence_scales.npy", "files.jsonl"} <= {
         p.name for p in data.iterdir()
     }
     assert any(name.startswith("bm25/") for name in manifest["files"])
@@ -90,6 +104,54 @@ def test_an_index_of_format_1_with_float16_sentence_vectors_still_loads_and_answ
     old = QA.load(built, embedder=hashing_embedder)
     assert [(h.passage.id, round(h.score, 3)) for h in old.search("rivers in Europe", k=3)] == expected
     assert old.ask("Which river flows through ten countries?").citations
+
+
+def test_overlapping_windows_share_their_sentence_vectors_on_disk(windowed):
+    contents = load_index(windowed)
+    table = contents.sentences
+    assert len(table.codes) < len(table)  # the corpus has windows that overlap
+    # Every sentence is stored once per distinct text, and each occurrence reads its own text's vector.
+    by_text = {}
+    for row, passage in enumerate(contents.passages):
+        for sentence, (a, b) in zip(range(table.indptr[row], table.indptr[row + 1]), table.spans_of(row)):
+            by_text.setdefault(" ".join(passage.text[a:b].split()), set()).add(int(table.rows[sentence]))
+    assert len(table.codes) == len(by_text)
+    assert all(len(rows) == 1 for rows in by_text.values())
+
+
+def test_an_index_of_format_2_with_a_vector_per_sentence_still_loads_and_answers(windowed, hashing_embedder):
+    """Indexes written before repeated sentences shared a vector (no sentence_rows.npy) are read as they are."""
+    import numpy as np
+
+    from qa.index.store import _checksum
+
+    before = QA.load(windowed, embedder=hashing_embedder)
+    expected = [(h.passage.id, round(h.score, 4)) for h in before.search("rivers in Europe", k=3)]
+    expected_answer = before.ask("Which river flows through ten countries?").text
+    manifest = json.loads((windowed / MANIFEST).read_text(encoding="utf-8"))
+    data_dir = windowed / manifest["data_dir"]
+    table = load_index(windowed).sentences
+    np.save(data_dir / "sentence_codes.npy", np.asarray(table.codes)[table.rows], allow_pickle=False)
+    np.save(data_dir / "sentence_scales.npy", np.asarray(table.scales)[table.rows], allow_pickle=False)
+    (data_dir / "sentence_rows.npy").unlink()
+    del manifest["files"]["sentence_rows.npy"]
+    for name in ("sentence_codes.npy", "sentence_scales.npy"):
+        path = data_dir / name
+        manifest["files"][name] = {"bytes": path.stat().st_size, "blake2b": _checksum(path)}
+    manifest["format_version"] = 2
+    (windowed / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    old = QA.load(windowed, embedder=hashing_embedder)
+    assert len(old._contents.sentences.codes) == len(old._contents.sentences)
+    assert [(h.passage.id, round(h.score, 4)) for h in old.search("rivers in Europe", k=3)] == expected
+    assert old.ask("Which river flows through ten countries?").text == expected_answer
+    # Adding to it writes the current format (the old rows kept as they are: a rebuild shares them).
+    extra = windowed.parent / "extra.txt"
+    extra.write_text("The Danube delta is a wetland of reeds and lakes where the river meets the Black Sea.", encoding="utf-8")
+    old.add([extra])
+    assert read_manifest(windowed)["format_version"] == 3
+    updated = QA.load(windowed, embedder=hashing_embedder)
+    assert [h.passage.id for h in updated.search("rivers in Europe", k=3)] == [pid for pid, _ in expected]  # (new word statistics)
+    assert "delta" in updated.ask("Where does the Danube meet the Black Sea?").text
 
 
 def test_missing_index(tmp_path):
