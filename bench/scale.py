@@ -73,8 +73,8 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
     base_terms = [content_terms(passage_index_text(p, context=base.settings.context)) for p in base.passages]
     documents, passages, embed_keys, token_lists = {}, [], [], []
     vector_parts, sentence_parts = [], []
-    indptr_parts, span_parts = [np.zeros(1, dtype=np.int64)], []
-    sentence_offset = 0
+    indptr_parts, span_parts, row_parts = [np.zeros(1, dtype=np.int64)], [], []
+    sentence_offset = vector_offset = 0
     for copy in range(copies):
         take = min(n, size - copy * n)
         prefix = "" if copy == 0 else f"copy{copy:04d}/"
@@ -95,11 +95,16 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
                 token_lists.append([t for t, k in zip(terms, keep) if k])
             vector_parts.append(perturbed(base_vectors[:take], rng))
         rows = int(base.sentences.indptr[take])
-        sentences = np.asarray(base.sentences.codes[:rows], dtype=np.float32) * np.asarray(base.sentences.scales[:rows])[:, None]
+        # Each copy perturbs the distinct sentence vectors once: a sentence repeated inside a
+        # copy (overlapping windows) still shares its vector, as in an index of real documents.
+        used, inverse = np.unique(np.asarray(base.sentences.rows[:rows]), return_inverse=True)
+        sentences = np.asarray(base.sentences.codes[used], dtype=np.float32) * np.asarray(base.sentences.scales[used])[:, None]
         sentence_parts.append(sentences if copy == 0 else perturbed(sentences, rng, dtype=np.float16))
         indptr_parts.append(base.sentences.indptr[1 : take + 1] + sentence_offset)
         span_parts.append(np.asarray(base.sentences.spans[:rows]))
+        row_parts.append(inverse.astype(np.int64) + vector_offset)
         sentence_offset += rows
+        vector_offset += len(used)
     vectors = np.concatenate(vector_parts)
     del vector_parts
     started = time.perf_counter()
@@ -116,7 +121,12 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
         embed_keys=embed_keys,
         dense=dense,
         lexical=lexical,
-        sentences=SentenceTable(np.concatenate(indptr_parts), np.concatenate(span_parts), *quantize_rows(np.concatenate(sentence_parts))),
+        sentences=SentenceTable(
+            np.concatenate(indptr_parts),
+            np.concatenate(span_parts),
+            np.concatenate(row_parts).astype(np.int32),
+            *quantize_rows(np.concatenate(sentence_parts)),
+        ),
         query_defaults=dict(base.query_defaults),
     )
     return contents, vectors, dense_s, lexical_s

@@ -82,6 +82,9 @@ def test_unchanged_vectors_are_reused_on_rebuild(tiny_corpus, hashing_embedder, 
         QA.build([tiny_corpus], index_dir=index_dir, embedder=hashing_embedder)
     second = QA.build([tiny_corpus], index_dir=index_dir, embedder=hashing_embedder, rebuild=True)
     assert second.last_report.embedded == 0 and second.last_report.reused == len(first)
+    assert second.last_report.sentences_embedded == 0  # sentence codes are copied as stored
+    np.testing.assert_array_equal(np.asarray(second._contents.sentences.codes), np.asarray(first._contents.sentences.codes))
+    np.testing.assert_array_equal(second._contents.sentences.rows, first._contents.sentences.rows)
 
 
 def test_remove_by_path_folder_and_jsonl(qa, tiny_corpus):
@@ -276,3 +279,34 @@ def test_warm_up_loads_what_the_first_question_needs_and_leaves_the_index_as_it_
     assert english_zipf.cache_info().currsize > 0  # the word frequency tables were read
     assert qa.search("Nile", k=3) == before
     QA.create(index_dir=tmp_path / "empty", embedder=hashing_embedder).warm_up()  # nothing to ask: the model only
+
+
+def test_embedding_in_chunks_gives_the_same_index(tiny_corpus, hashing_embedder, monkeypatch):
+    """Texts reach the model a chunk at a time (memory follows the chunk, not the corpus); the
+    index is the same as one made in a single call, and the embedder never sees more."""
+    import qa.core
+
+    whole = QA.build([tiny_corpus], embedder=hashing_embedder)
+    calls = []
+
+    class Recording:
+        dim = hashing_embedder.dim
+        name = hashing_embedder.name
+
+        def embed_documents(self, texts, **kwargs):
+            calls.append(len(texts))
+            return hashing_embedder.embed_documents(texts, **kwargs)
+
+        def embed_query(self, text):
+            return hashing_embedder.embed_query(text)
+
+    monkeypatch.setattr(qa.core, "EMBED_CHUNK", 3)
+    chunked = QA.build([tiny_corpus], embedder=Recording())
+    assert max(calls) <= 3 and len(calls) > 2
+    assert sum(calls) == chunked.last_report.embedded + chunked.last_report.sentences_embedded
+    a, b = whole._contents.sentences, chunked._contents.sentences
+    np.testing.assert_array_equal(a.rows, b.rows)
+    np.testing.assert_array_equal(a.codes, b.codes)
+    np.testing.assert_array_equal(whole._contents.dense.vectors(), chunked._contents.dense.vectors())
+    question = "Which river flows through ten countries?"
+    assert whole.ask(question).text == chunked.ask(question).text
