@@ -61,7 +61,7 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
     the dense index, seconds spent on BM25) - the two builds that do not depend on the model."""
     from qa.index.dense import DenseIndex, resolve_kind
     from qa.index.lexical import LexicalIndex
-    from qa.index.sentences import SentenceTable, quantize_rows
+    from qa.index.sentences import SentenceTable, quantize_rows, stored_bits
     from qa.index.store import IndexContents
     from qa.retrieval.hybrid import passage_index_text
     from qa.text import content_terms
@@ -126,7 +126,7 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
             np.concatenate(span_parts),
             np.concatenate(row_parts).astype(np.int32),
             *quantize_rows(np.concatenate(sentence_parts)),
-        ),
+        ).with_bits(stored_bits(size, base.settings.dim)),  # as an index of this size stores them
         query_defaults=dict(base.query_defaults),
     )
     return contents, vectors, dense_s, lexical_s

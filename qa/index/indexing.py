@@ -26,6 +26,7 @@ from .sentences import (
     quantize_rows,
     passage_sentence_spans,
     sentence_embed_text,
+    stored_bits,
 )
 from .store import IndexContents, IndexSettings
 
@@ -276,7 +277,9 @@ def assemble(
         embed_keys=embed_keys,
         dense=dense,
         lexical=LexicalIndex.build(token_lists, k1=settings.bm25_k1, b=settings.bm25_b),
-        sentences=SentenceTable.concat([old.sentences.select(plan.keep_rows), new_sentences]),
+        sentences=SentenceTable.concat([old.sentences.select(plan.keep_rows), new_sentences]).with_bits(
+            stored_bits(len(passages), settings.dim, current=old.sentences.bits)
+        ),
         query_defaults=dict(old.query_defaults),
         generation=old.generation,
         files=files,

@@ -10,7 +10,8 @@ Layout::
         passages.jsonl       one passage per line: offsets into its document (text is derived)
         dense.faiss          FAISS inner-product index, row i = passage i
         sentence_*.npy       per-passage sentence spans (CSR), each sentence's vector row, and the
-                             vectors as 8-bit codes with a scale each (a repeated sentence's once)
+                             vectors as 8-bit codes with a scale each (a repeated sentence's once;
+                             4-bit, two per byte, from 500,000 passages)
         bm25/                bm25s arrays and vocabulary (JSON + .npy, no pickle)
       .lock                  held by the one process that may write
 
@@ -442,7 +443,8 @@ def _load_sentences(data_dir: Path, passages: int, dim: int, *, mmap: bool, hint
         or (passages and int(indptr[-1]) != len(spans))
         or rows.shape != (len(spans),)
         or len(codes) != len(scales)
-        or (len(codes) and codes.shape[1] != dim)
+        or (len(codes) and codes.shape[1] != (dim // 2 if codes.dtype == np.uint8 else dim))
+        or codes.dtype not in (np.int8, np.uint8)
         or (len(rows) and not 0 <= int(rows.min()) <= int(rows.max()) < len(codes))
     ):
         raise IndexFormatError(f"the sentence data in {str(data_dir)!r} does not match its {passages} passages; {hint}")

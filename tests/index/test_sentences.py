@@ -120,3 +120,33 @@ def test_table_rows_are_units_of_their_own():
     units = [text[a:b] for a, b in passage_sentence_spans(text)]
     assert units[1:] == ["Country: Korea; Troops: 900", "Country: Chad; Troops: 12"]
     assert units[0].endswith("Country: Japan; Troops: 1,500")
+
+
+def test_4bit_tables_score_as_their_decoded_vectors_and_near_the_floats():
+    from qa.index.sentences import decode_rows
+
+    table, vectors = _table([3, 1, 0, 4, 2], dim=16, seed=5)
+    small = table.with_bits(4)
+    assert small.bits == 4 and small.dim == 16 and small.codes.shape == (len(table.codes), 8)
+    decoded = decode_rows(small.codes, small.scales, 16)
+    assert np.abs(decoded - vectors).max() < 0.2 and np.mean(np.sum(decoded * vectors, axis=1)) > 0.98
+    query = normalise_rows(np.random.default_rng(2).normal(size=(1, 16)))[0]
+    for p in range(table.passages):
+        rows = small.rows[small.rows_of(p)]
+        np.testing.assert_allclose(small.similarities(p, query), decoded[rows] @ query, atol=1e-5)
+        np.testing.assert_allclose(small.similarities(p, query), vectors[table.rows_of(p)] @ query, atol=0.1)
+    # Joined with an 8-bit table the result is 4-bit; a sentence's 8-bit codes (for reuse) decode to its 4-bit vector.
+    joined = SentenceTable.concat([small.select([0]), table.select([3])])
+    assert joined.bits == 4 and len(joined) == 7
+    codes, scale = small.code_of(4)
+    np.testing.assert_allclose(codes.astype(np.float32) * scale, decoded[small.rows[4]], atol=float(scale))
+    assert small.with_bits(4) is small and table.with_bits(8) is table
+
+
+def test_stored_bits_follow_the_index_size(monkeypatch):
+    import qa.index.sentences as sentences
+
+    assert sentences.stored_bits(sentences.SENTENCE_4BIT_THRESHOLD - 1, 384) == 8
+    assert sentences.stored_bits(sentences.SENTENCE_4BIT_THRESHOLD, 384) == 4
+    assert sentences.stored_bits(10, 384, current=4) == 4  # a 4-bit index stays 4-bit as it shrinks
+    assert sentences.stored_bits(10**7, 385) == 8  # odd dimensions cannot be packed in pairs

@@ -263,3 +263,28 @@ def test_model_with_another_dimension_is_refused_at_the_first_question(built):
     qa = QA.load(built, embedder=Renamed())
     with pytest.raises(IndexFormatError, match="1024-dimensional vectors but the model"):
         qa.search("cats")
+
+
+def test_a_large_index_stores_4bit_sentence_vectors_and_keeps_them_through_updates(windowed, hashing_embedder, monkeypatch):
+    import numpy as np
+
+    import qa.index.sentences as sentences
+
+    eight = QA.load(windowed, embedder=hashing_embedder)
+    question = "Which river carries ships and feeds 7 towns?"
+    expected = eight.ask(question)
+    size_before = (windowed / read_manifest(windowed)["data_dir"] / "sentence_codes.npy").stat().st_size
+    monkeypatch.setattr(sentences, "SENTENCE_4BIT_THRESHOLD", 5)  # as if the index had 500,000 passages
+    extra = windowed.parent / "extra.txt"
+    extra.write_text("The Danube delta is a wetland of reeds and lakes where the river meets the Black Sea.", encoding="utf-8")
+    eight.add([extra])
+    table = load_index(windowed).sentences
+    assert table.bits == 4 and table.codes.dtype == np.uint8 and table.codes.shape[1] == table.dim // 2
+    assert (windowed / read_manifest(windowed)["data_dir"] / "sentence_codes.npy").stat().st_size < size_before
+    four = QA.load(windowed, embedder=hashing_embedder)
+    answer = four.ask(question)
+    assert answer.citations[0].passage_id == expected.citations[0].passage_id
+    assert abs(answer.signals["similarity"] - expected.signals["similarity"]) < 0.05
+    monkeypatch.setattr(sentences, "SENTENCE_4BIT_THRESHOLD", 10**6)
+    four.remove(extra)  # smaller than the threshold again: stays 4-bit (re-encoding would only add bytes)
+    assert load_index(windowed).sentences.bits == 4
