@@ -9,6 +9,12 @@ BM25, the saved index. Runs alternate (plain, ours, plain, ours...) so drift in 
 load hits both; medians are reported.
 
     python bench/build.py [--pages 40] [--repeat 2] [--precision auto]
+
+`--memory` compares peak RSS instead: `QA.build` of the first `--pages` pages against all of them
+(`--memory-pages 0`), one fresh process each — a build's memory should follow its batches, not the
+corpus (the whole corpus takes ~40 min on 2 AVX2 cores).
+
+    python bench/build.py --memory --pages 20 [--memory-pages 0]
 """
 
 from __future__ import annotations
@@ -85,8 +91,9 @@ def child_ours(pages: int, precision: str) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_child(kind: str, args: argparse.Namespace) -> dict:
-    command = [sys.executable, __file__, "--child", kind, "--pages", str(args.pages), "--precision", args.precision]
+def run_child(kind: str, args: argparse.Namespace, pages: int | None = None) -> dict:
+    pages = args.pages if pages is None else pages
+    command = [sys.executable, __file__, "--child", kind, "--pages", str(pages), "--precision", args.precision]
     out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -96,11 +103,16 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=40, help="first N pyfaq pages by path (0: all 496)")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--precision", default="auto")
+    parser.add_argument("--memory", action="store_true", help="peak RSS of QA.build on --pages pages against --memory-pages pages")
+    parser.add_argument("--memory-pages", type=int, default=0, help="the larger corpus of --memory (0: all 496 pages)")
     parser.add_argument("--child", choices=("plain", "ours"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         result = child_plain(args.pages) if args.child == "plain" else child_ours(args.pages, args.precision)
         print(json.dumps(result))
+        return
+    if args.memory:
+        memory(args)
         return
 
     files = corpus_files(args.pages)
@@ -144,6 +156,19 @@ def main() -> None:
     print(f"speed-up            {summary['speedup_vs_plain']:.2f}x")
     print("stages (s):         " + ", ".join(f"{k[:-2]} {v:.1f}" for k, v in stages.items()))
     save("build", summary)
+
+
+def memory(args: argparse.Namespace) -> None:
+    """Peak RSS of a build of a few pages against one of many, side by side in one run."""
+    results = {}
+    for pages in (args.pages, args.memory_pages):
+        result = run_child("ours", args, pages)
+        results[str(pages or len(corpus_files(0)))] = result
+        print(f"{pages or 'all'} pages: {result['passages']} passages in {result['seconds']:.0f} s, peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
+    small, large = (results[str(p or len(corpus_files(0)))] for p in (args.pages, args.memory_pages))
+    ratio = large["peak_rss_mb"] / small["peak_rss_mb"]
+    print(f"peak RSS ratio {ratio:.2f} for {large['passages'] / small['passages']:.0f}x the passages")
+    save("build-memory", {"runs": results, "peak_rss_ratio": ratio})
 
 
 if __name__ == "__main__":
