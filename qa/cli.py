@@ -341,6 +341,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"bm25       k1 {info['bm25']['k1']}, b {info['bm25']['b']}")
     print(f"vectors    {info['dense_index']}")
     print(f"contents   {info['documents']} documents, {info['passages']} passages")
+    sentences = info["sentences"]
+    print(f"sentences  {sentences['count']:,} ({sentences['vectors']:,} vectors stored, {sentences['bits']}-bit)")
+    if info["disk_bytes"] is not None:
+        per_passage = f", {info['disk_bytes'] / info['passages'] / 1024:.1f} KB a passage" if info["passages"] else ""
+        print(f"on disk    {info['disk_bytes'] / 1e6:.1f} MB{per_passage}")
     print(f"search     {json.dumps(info['search'])}")
     print(f"answer     {json.dumps(info['answer'])}")
     if args.verify:

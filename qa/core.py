@@ -413,10 +413,15 @@ class QA:
             "dense_index": f"{contents.settings.dense_index} ({contents.dense.kind})",
             "documents": len(contents.documents),
             "passages": len(contents.passages),
+            "sentences": {"count": len(contents.sentences), "vectors": len(contents.sentences.codes), "bits": contents.sentences.bits},
+            "disk_bytes": sum(int(f["bytes"]) for f in read_manifest(self.index_dir)["files"].values()) if self._saved() else None,
             "generation": contents.generation,
             "search": self.search_settings.to_dict(),
             "answer": self.answer_settings.to_dict(),
         }
+
+    def _saved(self) -> bool:
+        return self.index_dir is not None and (self.index_dir / "manifest.json").exists()
 
     # --- updating -----------------------------------------------------------------------
 

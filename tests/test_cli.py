@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -39,6 +40,7 @@ def test_index_ask_search_info_remove_round_trip(tmp_path, capsys):
 
     code, out, _ = run(capsys, "info", "--index", index, "--documents", "--verify")
     assert code == 0 and "2 documents" in out and "verified" in out and "notes.md" in out
+    assert re.search(r"sentences  \d+ \(\d+ vectors stored, 8-bit\)", out) and re.search(r"on disk    \d+\.\d MB, \d+\.\d KB a passage", out)
 
     code, out, _ = run(capsys, "index", docs, "--index", index, "--quiet")
     assert "added 0, updated 0, unchanged 2" in out
