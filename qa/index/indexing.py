@@ -23,8 +23,8 @@ from .dense import DenseIndex, resolve_kind
 from .lexical import LexicalIndex
 from .sentences import (
     SentenceTable,
-    quantize_rows,
     passage_sentence_spans,
+    quantize_rows,
     sentence_embed_text,
     stored_bits,
 )
