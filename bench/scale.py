@@ -61,7 +61,7 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
     the dense index, seconds spent on BM25) - the two builds that do not depend on the model."""
     from qa.index.dense import DenseIndex, resolve_kind
     from qa.index.lexical import LexicalIndex
-    from qa.index.sentences import SentenceTable, quantize_rows, stored_bits
+    from qa.index.sentences import SentenceTable, decode_rows, quantize_rows, quantize_rows_4bit, stored_bits
     from qa.index.store import IndexContents
     from qa.retrieval.hybrid import passage_index_text
     from qa.text import content_terms
@@ -73,6 +73,7 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
     base_terms = [content_terms(passage_index_text(p, context=base.settings.context)) for p in base.passages]
     documents, passages, embed_keys, token_lists = {}, [], [], []
     vector_parts, sentence_parts = [], []
+    encode = quantize_rows_4bit if stored_bits(size, base.settings.dim) == 4 else quantize_rows  # as an index of this size stores them
     indptr_parts, span_parts, row_parts = [np.zeros(1, dtype=np.int64)], [], []
     sentence_offset = vector_offset = 0
     for copy in range(copies):
@@ -98,8 +99,8 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
         # Each copy perturbs the distinct sentence vectors once: a sentence repeated inside a
         # copy (overlapping windows) still shares its vector, as in an index of real documents.
         used, inverse = np.unique(np.asarray(base.sentences.rows[:rows]), return_inverse=True)
-        sentences = np.asarray(base.sentences.codes[used], dtype=np.float32) * np.asarray(base.sentences.scales[used])[:, None]
-        sentence_parts.append(sentences if copy == 0 else perturbed(sentences, rng, dtype=np.float16))
+        sentences = decode_rows(base.sentences.codes[used], base.sentences.scales[used], base.sentences.dim)
+        sentence_parts.append(encode(sentences if copy == 0 else perturbed(sentences, rng, dtype=np.float16)))  # coded copy by copy: floats of 1M passages' sentences would not fit
         indptr_parts.append(base.sentences.indptr[1 : take + 1] + sentence_offset)
         span_parts.append(np.asarray(base.sentences.spans[:rows]))
         row_parts.append(inverse.astype(np.int64) + vector_offset)
@@ -125,8 +126,9 @@ def replicate(base, size: int, rng: np.random.Generator, *, dense_index: str | N
             np.concatenate(indptr_parts),
             np.concatenate(span_parts),
             np.concatenate(row_parts).astype(np.int32),
-            *quantize_rows(np.concatenate(sentence_parts)),
-        ).with_bits(stored_bits(size, base.settings.dim)),  # as an index of this size stores them
+            np.concatenate([codes for codes, _ in sentence_parts]),
+            np.concatenate([scales for _, scales in sentence_parts]),
+        ),
         query_defaults=dict(base.query_defaults),
     )
     return contents, vectors, dense_s, lexical_s
