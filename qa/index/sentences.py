@@ -17,7 +17,7 @@ pages) has its vector stored once: on pyfaq 142,772 sentences share 88,608 vecto
 
 From :data:`SENTENCE_4BIT_THRESHOLD` passages the vectors are stored in 4 bits a component (two
 per byte, :func:`quantize_rows_4bit`): half the bytes again, for a million-passage index the
-difference between 4.5 and 3.7 KB a passage. Measured on pyfaq stored in 4 bits: hit@1 .471 ->
+difference between 4.2 and 3.4 KB a passage. Measured on pyfaq stored in 4 bits: hit@1 .471 ->
 .478, hit@5 .713 -> .701, MRR@10 .580 -> .579, evidence cited .777 both, the same abstention
 (bench/README.md, "Scale") — a small cost, which smaller indexes do not pay.
 """
