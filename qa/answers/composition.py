@@ -36,6 +36,8 @@ _CODE_START = re.compile(
     r"with .*:$|elif .*:$|else:$|@\w|#include|print\(|[A-Za-z_][\w.]*\s*(?:=|\+=|-=)\s*\S|[A-Za-z_][\w.]*\(.*\)\s*$)"
 )
 # Sentence punctuation at the end of a line or before a space: a line with it is prose, not a title.
+# The number of a numbered heading ("2.4. ", "16.1.2 "), as Sphinx, Word and PDF outlines write them.
+_SECTION_NUMBER = re.compile(r"^\s*(?:\d+\.)+\d*\s+(?=[A-Z])")
 _SENTENCE_PUNCTUATION = re.compile(r"[.!?…:;][\"'”’»)\]]*(?:\s|$)")
 # A sentence opening with one of these leans on the sentence before it.
 _REFERS_BACK = re.compile(r"^(?:it|its|this|that|these|those|they|their|them|such|he|she|here|there|thus|so|hence|otherwise)\b", re.IGNORECASE)
@@ -125,7 +127,8 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
             elif out and out[-1].kind == "item":
                 out[-1] = Segment("item", out[-1].start, b)
         return False
-    if len(lines) == 1 and len(lines[0].split()) <= HEADING_MAX_WORDS and not _SENTENCE_PUNCTUATION.search(lines[0]):
+    title = _SECTION_NUMBER.sub("", lines[0], count=1)  # "2.4. Miscellaneous": its dots end no sentence
+    if len(lines) == 1 and len(title.split()) <= HEADING_MAX_WORDS and not _SENTENCE_PUNCTUATION.search(title):
         out.append(Segment("heading", first_a, first_b))  # a title line: short, no end punctuation
         return False
     if len(lines) == 1 and len(lines[0].split()) <= QUESTION_HEADING_MAX_WORDS and is_question(lines[0]):

@@ -188,3 +188,16 @@ def test_a_short_label_line_does_not_open_its_section():
     assert opens_section(text, text.index("Assignment"), parts, passage_opens_section=True)
     assert not opens_section(text, text.index("Not as such"), parts, passage_opens_section=True)
     assert is_label("Default: None") and not is_label("Note: the default is None.") and not is_label("Numbers one two")
+
+
+def test_numbered_headings_are_headings_and_never_glued_to_the_quote():
+    from qa.answers.composition import segments, trim_quote
+
+    text = "2.4. Miscellaneous\n\nTo easily use Python scripts on Unix, you need to make them executable."
+    assert [(s.kind, text[s.start : s.end]) for s in segments(text)][0] == ("heading", "2.4. Miscellaneous")
+    assert text[slice(*trim_quote(text, 0, len(text)))].startswith("To easily use")
+    text = "16.1.2 Executable Python Scripts\n\nOn BSD systems scripts can be made executable."
+    assert segments(text)[0].kind == "heading"
+    # A number that does not open a title keeps its dot a sentence end; a list item stays an item.
+    assert segments("2.4. is what we ship")[0].kind == "text"
+    assert segments("1. Install it\n\nThen run.")[0].kind == "item"
