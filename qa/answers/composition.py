@@ -338,7 +338,10 @@ def widen_lead(
     if last + 1 < len(parts):
         after = parts[last + 1]
         ending = text[parts[last].start : parts[last].end].rstrip()
-        if ending.endswith(":") and after.kind in ("code", "item"):
+        # A lead ending with ":" introduces what follows; one that stops without ending its
+        # sentence ("... make them executable, e.g. with") is finished by the code after it.
+        unfinished = after.kind == "code" and not _SENTENCE_PUNCTUATION.search(ending[-3:] + " ")
+        if (ending.endswith(":") and after.kind in ("code", "item")) or unfinished:
             last += 1
             while last + 1 < len(parts) and parts[last + 1].kind == after.kind and parts[last + 1].block != parts[last].block and after.kind == "item":
                 if words + _words(text, parts[last + 1]) > max_words:

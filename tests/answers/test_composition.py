@@ -201,3 +201,13 @@ def test_numbered_headings_are_headings_and_never_glued_to_the_quote():
     # A number that does not open a title keeps its dot a sentence end; a list item stays an item.
     assert segments("2.4. is what we ship")[0].kind == "text"
     assert segments("1. Install it\n\nThen run.")[0].kind == "item"
+
+
+def test_a_lead_that_stops_mid_sentence_before_code_takes_the_code():
+    from qa.answers.composition import widen_lead
+
+    text = "To use scripts on Unix, make them executable, e.g. with\n\n$ chmod +x script.py\n\nThen run them by name."
+    start, end = widen_lead(text, 0, text.index(" with") + 5, max_words=60)
+    assert text[start:end].endswith("$ chmod +x script.py")
+    finished = "Run the tests before you commit anything.\n\n$ make test"
+    assert widen_lead(finished, 0, finished.index(".") + 1, max_words=60) == (0, finished.index(".") + 1)
