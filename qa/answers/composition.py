@@ -36,9 +36,10 @@ _CODE_START = re.compile(
     r"with .*:$|elif .*:$|else:$|@\w|#include|print\(|[A-Za-z_][\w.]*\s*(?:=|\+=|-=)\s*\S|[A-Za-z_][\w.]*\(.*\)\s*$)"
 )
 # Sentence punctuation at the end of a line or before a space: a line with it is prose, not a title.
+_SENTENCE_PUNCTUATION = re.compile(r"[.!?…:;][\"'”’»)\]]*(?:\s|$)")
+_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")  # the same punctuation, last in a text
 # The number of a numbered heading ("2.4. ", "16.1.2 "), as Sphinx, Word and PDF outlines write them.
 _SECTION_NUMBER = re.compile(r"^\s*(?:\d+\.)+\d*\s+(?=[A-Z])")
-_SENTENCE_PUNCTUATION = re.compile(r"[.!?…:;][\"'”’»)\]]*(?:\s|$)")
 # A sentence opening with one of these leans on the sentence before it.
 _REFERS_BACK = re.compile(r"^(?:it|its|this|that|these|those|they|their|them|such|he|she|here|there|thus|so|hence|otherwise)\b", re.IGNORECASE)
 # A following sentence opening with one of these carries the answer on.
@@ -340,7 +341,7 @@ def widen_lead(
         ending = text[parts[last].start : parts[last].end].rstrip()
         # A lead ending with ":" introduces what follows; one that stops without ending its
         # sentence ("... make them executable, e.g. with") is finished by the code after it.
-        unfinished = after.kind == "code" and not _SENTENCE_PUNCTUATION.search(ending[-3:] + " ")
+        unfinished = after.kind == "code" and not _ENDS_SENTENCE.search(ending)
         if (ending.endswith(":") and after.kind in ("code", "item")) or unfinished:
             last += 1
             while last + 1 < len(parts) and parts[last + 1].kind == after.kind and parts[last + 1].block != parts[last].block and after.kind == "item":

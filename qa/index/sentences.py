@@ -365,6 +365,7 @@ class SentenceTable:
     def similarities(self, passage: int, query_vector: np.ndarray) -> np.ndarray:
         """Cosine similarity of each sentence of ``passage`` to the (unit) query vector."""
         return self._similarities(self.rows_of(passage), query_vector)
+
     def best_similarities(self, passages: Sequence[int], query_vector: np.ndarray) -> np.ndarray:
         """For each passage, the similarity of its best sentence (``-1`` for a passage without
         sentences)."""

@@ -418,8 +418,8 @@ def load_index(index_dir: str | os.PathLike[str], *, mmap: bool = False, verify:
     )
 
 
-SENTENCE_FILES = ("sentence_indptr.npy", "sentence_spans.npy", "sentence_rows.npy", "sentence_codes.npy", "sentence_scales.npy")
 SENTENCE_ROWS = "sentence_rows.npy"  # absent before format 3: one vector per sentence, in order
+SENTENCE_FILES = ("sentence_indptr.npy", "sentence_spans.npy", SENTENCE_ROWS, "sentence_codes.npy", "sentence_scales.npy")
 LEGACY_SENTENCE_VECTORS = "sentence_vectors.npy"  # format 1: float16 vectors
 
 
