@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine:
-#   make run    create .venv, install with the document extras (and Tesseract for scanned PDFs), start the chat UI
-#   make test   create .venv, install with every extra (and Chromium and Tesseract), run pytest
+#   make run    create .venv, install with the document extras (and Tesseract for scanned PDFs, jemalloc
+#               for builds), start the chat UI
+#   make test   create .venv, install with every extra (and Chromium, Tesseract and jemalloc), run pytest
 # Both are idempotent: a second run only checks stamps and starts at once.
 
 PYTHON ?= python3.11
@@ -14,7 +15,7 @@ export TOKENIZERS_PARALLELISM := false
 
 EXTRAS := office,ocr,watch,pdf-tables
 
-.PHONY: run test test-fast install install-test browser ocr sample eval-seed eval-pyfaq bench clean help
+.PHONY: run test test-fast install install-test browser ocr jemalloc sample eval-seed eval-pyfaq bench clean help
 
 help:
 	@echo "make run    - set up and start the chat app (http://127.0.0.1:7860; PORT= HOST= INDEX= DOCS= to change)"
@@ -53,14 +54,22 @@ ocr:
 		$$SUDO apt-get install -y -q tesseract-ocr || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q tesseract-ocr); \
 	fi
 
+# Builds run under jemalloc when it is installed: with glibc's malloc their memory grows with the corpus (qa/allocator.py).
+jemalloc:
+	@if [ "$$(uname)" = Linux ] && [ -z "$$(ls /usr/lib/*/libjemalloc.so.2 /usr/lib*/libjemalloc.so.2 2>/dev/null)" ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q libjemalloc2 || ($$SUDO apt-get update -q && $$SUDO apt-get install -y -q libjemalloc2); \
+	fi
+
 # make run PORT=7861 HOST=0.0.0.0 INDEX=my-index DOCS="~/docs ~/notes" (each optional)
 RUN_ARGS = $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST)) $(if $(INDEX),--index $(INDEX)) $(if $(DOCS),--docs $(DOCS))
 
 run: install
 	@$(MAKE) --no-print-directory ocr || echo "warning: tesseract-ocr could not be installed; scanned PDF pages will be reported, not read"
+	@$(MAKE) --no-print-directory jemalloc || echo "warning: libjemalloc2 could not be installed; builds use more memory"
 	$(PY) app.py $(RUN_ARGS)
 
-test: install-test browser ocr
+test: install-test browser ocr jemalloc
 	$(PY) -m pytest -q
 
 # The bundled sample index, rebuilt from data/sample (e.g. after its documents were removed).

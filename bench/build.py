@@ -12,9 +12,10 @@ load hits both; medians are reported.
 
 `--memory` compares peak RSS instead: `QA.build` of the first `--pages` pages against all of them
 (`--memory-pages 0`), one fresh process each — a build's memory should follow its batches, not the
-corpus (the whole corpus takes ~40 min on 2 AVX2 cores).
+corpus (the whole corpus takes ~40 min on 2 AVX2 cores) — under each allocator of `--allocators`
+(jemalloc is what `qa index` and the app run under when the system has it, qa/allocator.py).
 
-    python bench/build.py --memory --pages 20 [--memory-pages 0]
+    python bench/build.py --memory --pages 20 [--memory-pages 0] [--allocators jemalloc,system]
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def child_plain(pages: int) -> dict:
 def child_ours(pages: int, precision: str) -> dict:
     from embeddings import load_embedder
     from qa import QA
+    from qa.allocator import active_allocator
 
     files = corpus_files(pages)
     embedder = load_embedder("all-MiniLM-L6-v2", precision=precision)
@@ -86,15 +88,24 @@ def child_ours(pages: int, precision: str) -> dict:
             "peak_rss_mb": _peak_rss_mb(),
             "index_bytes": size,
             "precision": qa.settings.precision,
+            "allocator": active_allocator(),
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_child(kind: str, args: argparse.Namespace, pages: int | None = None) -> dict:
+def run_child(kind: str, args: argparse.Namespace, pages: int | None = None, allocator: str = "system") -> dict:
+    from qa.allocator import jemalloc_library
+
     pages = args.pages if pages is None else pages
     command = [sys.executable, __file__, "--child", kind, "--pages", str(pages), "--precision", args.precision]
-    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, env=dict(os.environ, HF_HUB_OFFLINE="1"))
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    if allocator == "jemalloc":
+        library = jemalloc_library()
+        if library is None:
+            raise SystemExit("--allocators jemalloc: libjemalloc.so.2 is not installed (Debian: apt-get install libjemalloc2)")
+        env["LD_PRELOAD"] = str(library)
+    out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -105,6 +116,7 @@ def main() -> None:
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--memory", action="store_true", help="peak RSS of QA.build on --pages pages against --memory-pages pages")
     parser.add_argument("--memory-pages", type=int, default=0, help="the larger corpus of --memory (0: all 496 pages)")
+    parser.add_argument("--allocators", default="jemalloc,system", help="--memory: the allocators to compare, comma-separated")
     parser.add_argument("--child", choices=("plain", "ours"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -159,17 +171,21 @@ def main() -> None:
 
 
 def memory(args: argparse.Namespace) -> None:
-    """Peak RSS of a build of a few pages against one of many, side by side in one run."""
-    results = {}
-    for pages in (args.pages, args.memory_pages):
-        result = run_child("ours", args, pages)
-        results[str(pages or len(corpus_files(0)))] = result
-        print(f"{pages or 'all'} pages: {result['passages']} passages in {result['seconds']:.0f} s, peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
-    small, large = (results[str(p or len(corpus_files(0)))] for p in (args.pages, args.memory_pages))
-    ratio = large["peak_rss_mb"] / small["peak_rss_mb"]
-    print(f"peak RSS ratio {ratio:.2f} for {large['passages'] / small['passages']:.0f}x the passages")
-    save("build-memory", {"runs": results, "peak_rss_ratio": ratio})
-
+    """Peak RSS of a build of a few pages against one of many, under each allocator, side by side in one run."""
+    allocators = [a.strip() for a in args.allocators.split(",") if a.strip()]
+    corpus = {"small": args.pages, "large": args.memory_pages or len(corpus_files(0))}
+    results: dict[str, dict] = {}
+    for size, pages in corpus.items():  # both allocators on one size before the next: drift hits both
+        for allocator in allocators:
+            result = run_child("ours", args, pages, allocator=allocator)
+            results.setdefault(allocator, {})[size] = result
+            print(f"{allocator:8} {pages:3} pages: {result['passages']} passages in {result['seconds']:.0f} s, peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
+    summary = {"pages": corpus, "runs": results, "peak_rss_ratio": {}}
+    for allocator, runs in results.items():
+        ratio = runs["large"]["peak_rss_mb"] / runs["small"]["peak_rss_mb"]
+        summary["peak_rss_ratio"][allocator] = ratio
+        print(f"{allocator:8} peak RSS ratio {ratio:.2f} for {runs['large']['passages'] / runs['small']['passages']:.0f}x the passages")
+    save("build-memory", summary)
 
 if __name__ == "__main__":
     main()

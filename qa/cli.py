@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 from embeddings import PRECISIONS
 
+from .allocator import reexec_with_jemalloc
 from .errors import QAError
 from .index.dense import DENSE_KINDS
 from .presentation import plain_text
@@ -470,5 +471,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+# The commands that embed documents run under jemalloc when the system has it (qa/allocator.py):
+# with glibc's malloc a build's memory grows with the corpus.
+_EMBEDDING_COMMANDS = frozenset({"index", "sync", "eval"})
+
+
+def run() -> int:
+    """The ``qa`` program: :func:`main` on ``sys.argv``, executed again under jemalloc first when
+    the command embeds documents."""
+    if len(sys.argv) > 1 and sys.argv[1] in _EMBEDDING_COMMANDS:
+        reexec_with_jemalloc()
+    return main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(run())
