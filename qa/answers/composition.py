@@ -31,6 +31,9 @@ _SETEXT_RULE = re.compile(r"^[ \t]{0,3}(?:=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
 # Lines that can only be code: interpreter and shell prompts, indented code, common statements.
 _CODE_PROMPT = re.compile(r"^(?:>>>|\.\.\.(?:[ \t]|$)|\$[ \t]|In \[\d+\]:|C:\\>)")
+# A prompt that opens an interactive session: it and every line after it in the paragraph (the
+# commands and their output, "Traceback (most recent call last):" included) are code.
+_SESSION_PROMPT = re.compile(r"^(?:>>>|\$[ \t]|In \[\d+\]:|C:\\>)")
 _CODE_START = re.compile(
     r"^[ \t]*(?:def |class |import |from \S+ import |return\b|if .*:$|for .*:$|while .*:$|try:$|except\b.*:$|"
     r"with .*:$|elif .*:$|else:$|@\w|#include|print\(|[A-Za-z_][\w.]*\s*(?:=|\+=|-=)\s*\S|[A-Za-z_][\w.]*\(.*\)\s*$)"
@@ -141,6 +144,17 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
     return False
 
 
+def _classify_paragraph(text: str, block: list[Span], out: list[Segment], pending_marker: bool) -> bool:
+    """:func:`_classify` a block of prose lines: as one paragraph, or line by line where its lines
+    are not one hard-wrapped paragraph."""
+    lines = [text[a:b] for a, b in block]
+    if len(lines) > 1 and not looks_hard_wrapped(lines) and not _LIST_ITEM.match(lines[0]) and not _SETEXT_RULE.match(lines[-1]):
+        for line in block:  # one paragraph per line
+            pending_marker = _classify(text, [line], out, pending_marker)
+        return pending_marker
+    return _classify(text, block, out, pending_marker)
+
+
 def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]:
     r"""The structure of ``text[start:end]``: headings, prose, list items and code, in order.
 
@@ -171,16 +185,19 @@ def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]
                 else:
                     pending_marker = _classify(text, [(a, b)], out, pending_marker)
             continue
+        session = next((i for i, line in enumerate(lines) if _SESSION_PROMPT.match(line)), None)
+        if session is not None:
+            if session:
+                pending_marker = _classify_paragraph(text, block[:session], out, pending_marker)
+            out.append(Segment("code", block[session][0], block[-1][1]))
+            pending_marker = False
+            continue
         code_lines = sum(_looks_like_code(line) for line in lines)
         if code_lines and (len(lines) == 1 and _CODE_PROMPT.match(lines[0]) or len(lines) > 1 and code_lines * 2 >= len(lines)):
             out.append(Segment("code", block[0][0], block[-1][1]))
             pending_marker = False
             continue
-        if len(lines) > 1 and not looks_hard_wrapped(lines) and not _LIST_ITEM.match(lines[0]) and not _SETEXT_RULE.match(lines[-1]):
-            for line in block:  # one paragraph per line
-                pending_marker = _classify(text, [line], out, pending_marker)
-        else:
-            pending_marker = _classify(text, block, out, pending_marker)
+        pending_marker = _classify_paragraph(text, block, out, pending_marker)
     if in_fence and fence_lines:
         out.append(Segment("code", fence_lines[0][0], fence_lines[-1][1]))
     return out

@@ -211,3 +211,22 @@ def test_a_lead_that_stops_mid_sentence_before_code_takes_the_code():
     assert text[start:end].endswith("$ chmod +x script.py")
     finished = "Run the tests before you commit anything.\n\n$ make test"
     assert widen_lead(finished, 0, finished.index(".") + 1, max_words=60) == (0, finished.index(".") + 1)
+
+
+def test_an_interactive_session_is_code_with_its_output():
+    # Doctest output ("Traceback ...") is not prose, and prompt lines are never headings.
+    text = (
+        "When you write something like:\n\n>>> t = (['foo'], 'bar')\n>>> t[0] += ['item']\nTraceback (most recent call last):\n"
+        "  ...\nTypeError: 'tuple' object does not support item assignment\n\nThe exception is surprising.\n\n"
+        "Start it:\n$ make run\nServing on port 7860"
+    )
+    kinds = _kinds(text)
+    assert kinds == [
+        ("text", "When you write something like:"),
+        ("code", text[text.index(">>>") : text.index("\n\nThe exception")]),
+        ("text", "The exception is surprising."),
+        ("text", "Start it:"),
+        ("code", "$ make run\nServing on port 7860"),
+    ]
+    traceback = text.index("Traceback")
+    assert is_code(pieces(text), traceback, traceback + len("Traceback (most recent call last):"))
