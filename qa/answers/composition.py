@@ -42,7 +42,7 @@ _CODE_START = re.compile(
 _SENTENCE_PUNCTUATION = re.compile(r"[.!?…:;][\"'”’»)\]]*(?:\s|$)")
 _ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")  # the same punctuation, last in a text
 # The number of a numbered heading ("2.4. ", "16.1.2 "), as Sphinx, Word and PDF outlines write them.
-_SECTION_NUMBER = re.compile(r"^\s*(?:\d+\.)+\d*\s+(?=[A-Z])")
+_SECTION_NUMBER = re.compile(r"^\s*(?:\d+\.)+\d*\s+(?=\S)")
 # A sentence opening with one of these leans on the sentence before it.
 _REFERS_BACK = re.compile(r"^(?:it|its|this|that|these|those|they|their|them|such|he|she|here|there|thus|so|hence|otherwise)\b", re.IGNORECASE)
 # A following sentence opening with one of these carries the answer on.
@@ -131,8 +131,13 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
             elif out and out[-1].kind == "item":
                 out[-1] = Segment("item", out[-1].start, b)
         return False
-    title = _SECTION_NUMBER.sub("", lines[0], count=1)  # "2.4. Miscellaneous": its dots end no sentence
-    if len(lines) == 1 and len(title.split()) <= HEADING_MAX_WORDS and not _SENTENCE_PUNCTUATION.search(title):
+    # A numbered line ("2.4. Miscellaneous", "4.9. Intermezzo: Coding Style", "9.14. distutils.debug
+    # — Distutils debug mode") is a title unless it ends like a sentence: its number's dots, or a
+    # colon inside, end no sentence.
+    numbered = _SECTION_NUMBER.match(lines[0])
+    title = lines[0][numbered.end() :] if numbered else lines[0]
+    prose = _ENDS_SENTENCE.search(title) if numbered else _SENTENCE_PUNCTUATION.search(title)
+    if len(lines) == 1 and len(title.split()) <= HEADING_MAX_WORDS and not prose:
         out.append(Segment("heading", first_a, first_b))  # a title line: short, no end punctuation
         return False
     if len(lines) == 1 and len(lines[0].split()) <= QUESTION_HEADING_MAX_WORDS and is_question(lines[0]):
@@ -350,7 +355,8 @@ def widen_lead(
         # The sentence referred to may end the previous paragraph ("... resolutions." / "This is
         # particularly egregious ..."), but never lies across a heading, a list or code.
         joinable = before.block == parts[first].block or before.kind == parts[first].kind == "text"
-        if before.kind != "heading" and joinable and words + _words(text, before) <= max_words:
+        label = is_label(text[before.start : before.end])  # "Source code: Lib/random.py" / "This module ..."
+        if before.kind != "heading" and not label and joinable and words + _words(text, before) <= max_words:
             first -= 1
             words += _words(text, before)
     if last + 1 < len(parts):

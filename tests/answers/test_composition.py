@@ -1,4 +1,5 @@
 from qa.answers.composition import (
+    Segment,
     is_code,
     is_label,
     opens_section,
@@ -198,8 +199,11 @@ def test_numbered_headings_are_headings_and_never_glued_to_the_quote():
     assert text[slice(*trim_quote(text, 0, len(text)))].startswith("To easily use")
     text = "16.1.2 Executable Python Scripts\n\nOn BSD systems scripts can be made executable."
     assert segments(text)[0].kind == "heading"
-    # A number that does not open a title keeps its dot a sentence end; a list item stays an item.
-    assert segments("2.4. is what we ship")[0].kind == "text"
+    # A colon inside a numbered title or a lower-case first word (a module's name) keep it a title.
+    for title in ("4.9. Intermezzo: Coding Style", "9.14. distutils.debug — Distutils debug mode"):
+        assert segments(f"{title}\n\nNow that you are about to write longer programs, read this.")[0] == Segment("heading", 0, len(title))
+    # A numbered line that ends like a sentence is prose; a list item stays an item.
+    assert segments("3.11 is the version we ship.")[0].kind == "text"
     assert segments("1. Install it\n\nThen run.")[0].kind == "item"
 
 
@@ -230,3 +234,11 @@ def test_an_interactive_session_is_code_with_its_output():
     ]
     traceback = text.index("Traceback")
     assert is_code(pieces(text), traceback, traceback + len("Traceback (most recent call last):"))
+
+
+def test_a_label_line_is_not_prepended_to_a_lead_that_opens_with_this():
+    text = "Source code: Lib/random.py\n\nThis module implements pseudo-random number generators for various distributions."
+    start = text.index("This")
+    assert widen_lead(text, start, len(text), max_words=60) == (start, len(text))
+    prose = "Lists are mutable.\n\nThis means you can change them in place, without copying them first."
+    assert widen_lead(prose, prose.index("This"), len(prose), max_words=60) == (0, len(prose))
