@@ -244,6 +244,28 @@ def reusable_vectors(split: SplitDocuments, known: Sequence[tuple[IndexContents,
     return passage_plan, sentence_plan
 
 
+def _dense_index(old: IndexContents, old_vectors: np.ndarray, keep_rows: Sequence[int], added: list[np.ndarray], passages: int) -> DenseIndex:
+    """The dense index of the kept rows of ``old`` then the ``added`` vectors (no copy of them
+    when nothing is kept)."""
+    dim = old.settings.dim
+    added_vectors = np.stack(added) if added else np.zeros((0, dim), dtype=np.float32)
+    del added
+    kind = resolve_kind(old.settings.dense_index, passages)
+    if len(keep_rows) == len(old.passages) and old.dense.kind == kind and kind != "flat":
+        return old.dense.extended(added_vectors)  # nothing removed: extend the graph, no rebuild
+    vectors = np.concatenate([old_vectors[keep_rows], added_vectors]) if len(keep_rows) else added_vectors
+    return DenseIndex.build(vectors.astype(np.float32, copy=False), dim=dim, kind=kind)
+
+
+def _sentence_table(old: IndexContents, keep_rows: Sequence[int], split: SplitDocuments, vectors: EmbeddingPlan, passages: int) -> SentenceTable:
+    """The sentence table of the kept rows of ``old`` then the new passages, in the bits an
+    index of ``passages`` stores."""
+    new = SentenceTable.from_keys(split.sentence_spans, split.sentence_keys, vectors.vectors, old.settings.dim)
+    kept = old.sentences.select(keep_rows)
+    table = SentenceTable.concat([kept, new]) if len(kept) else new
+    return table.with_bits(stored_bits(passages, old.settings.dim, current=old.sentences.bits))
+
+
 def assemble(
     old: IndexContents,
     old_vectors: np.ndarray,
@@ -259,16 +281,10 @@ def assemble(
     settings = old.settings
     passages = [old.passages[i] for i in plan.keep_rows] + split.passages
     embed_keys = [old.embed_keys[i] for i in plan.keep_rows] + split.keys
-    added_vectors = (
-        np.stack([passage_vectors.vectors[k] for k in split.keys]) if split.keys else np.zeros((0, settings.dim), dtype=np.float32)
-    )
-    kind = resolve_kind(settings.dense_index, len(passages))
-    if len(plan.keep_rows) == len(old.passages) and old.dense.kind == kind and kind != "flat":
-        dense = old.dense.extended(added_vectors)  # nothing removed: extend the graph, no rebuild
-    else:
-        vectors = np.concatenate([old_vectors[plan.keep_rows], added_vectors]).astype(np.float32, copy=False)
-        dense = DenseIndex.build(vectors, dim=settings.dim, kind=kind)
-    new_sentences = SentenceTable.from_keys(split.sentence_spans, split.sentence_keys, sentence_vectors.vectors, settings.dim)
+    # Built one after the other, each in a function of its own so that its temporaries are gone
+    # before the next starts: this is where a build's memory peaks.
+    dense = _dense_index(old, old_vectors, plan.keep_rows, [passage_vectors.vectors[k] for k in split.keys], len(passages))
+    sentences = _sentence_table(old, plan.keep_rows, split, sentence_vectors, len(passages))
     token_lists = (content_terms(passage_index_text(p, context=settings.context)) for p in passages)
     return IndexContents(
         settings=settings,
@@ -277,9 +293,7 @@ def assemble(
         embed_keys=embed_keys,
         dense=dense,
         lexical=LexicalIndex.build(token_lists, k1=settings.bm25_k1, b=settings.bm25_b),
-        sentences=SentenceTable.concat([old.sentences.select(plan.keep_rows), new_sentences]).with_bits(
-            stored_bits(len(passages), settings.dim, current=old.sentences.bits)
-        ),
+        sentences=sentences,
         query_defaults=dict(old.query_defaults),
         generation=old.generation,
         files=files,
