@@ -25,6 +25,7 @@ Span = tuple[int, int]
 
 # A list marker alone on its line (HTML list items are extracted as "-" then the item's text).
 _MARKER_ONLY = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)])[ \t]*$")
+_NUMBER_MARKER = re.compile(r"^[ \t]*\d{1,3}\.[ \t]+$")  # "6. " before an item's text on its line
 _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)])[ \t]+(?=\S)")
 _ATX_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _SETEXT_RULE = re.compile(r"^[ \t]{0,3}(?:=+|-+)[ \t]*$")
@@ -205,6 +206,26 @@ def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]
         pending_marker = _classify_paragraph(text, block, out, pending_marker)
     if in_fence and fence_lines:
         out.append(Segment("code", fence_lines[0][0], fence_lines[-1][1]))
+    return _numbered_titles(text, out)
+
+
+def _numbered_titles(text: str, out: list[Segment]) -> list[Segment]:
+    """A lone "6. Editors and IDEs" between paragraphs is a chapter's title, not a list of one
+    item: an item with a number before it on its line, shaped like a title, and no item on either
+    side becomes a heading (its number included)."""
+    for i, segment in enumerate(out):
+        if segment.kind != "item" or any(0 <= j < len(out) and out[j].kind == "item" for j in (i - 1, i + 1)):
+            continue
+        line_start = text.rfind("\n", 0, segment.start) + 1
+        title = text[segment.start : segment.end]
+        if (
+            _NUMBER_MARKER.match(text[line_start : segment.start])
+            and "\n" not in title
+            and title[:1].isupper()
+            and len(title.split()) <= HEADING_MAX_WORDS
+            and not _ENDS_SENTENCE.search(title)
+        ):
+            out[i] = Segment("heading", line_start, segment.end)
     return out
 
 

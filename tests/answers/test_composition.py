@@ -204,7 +204,7 @@ def test_numbered_headings_are_headings_and_never_glued_to_the_quote():
         assert segments(f"{title}\n\nNow that you are about to write longer programs, read this.")[0] == Segment("heading", 0, len(title))
     # A numbered line that ends like a sentence is prose; a list item stays an item.
     assert segments("3.11 is the version we ship.")[0].kind == "text"
-    assert segments("1. Install it\n\nThen run.")[0].kind == "item"
+    assert [s.kind for s in segments("1. Install it\n2. Configure it\n\nThen run.")] == ["item", "item", "text"]
 
 
 def test_a_lead_that_stops_mid_sentence_before_code_takes_the_code():
@@ -242,3 +242,14 @@ def test_a_label_line_is_not_prepended_to_a_lead_that_opens_with_this():
     assert widen_lead(text, start, len(text), max_words=60) == (start, len(text))
     prose = "Lists are mutable.\n\nThis means you can change them in place, without copying them first."
     assert widen_lead(prose, prose.index("This"), len(prose), max_words=60) == (0, len(prose))
+
+
+def test_a_lone_numbered_title_is_a_heading_but_a_numbered_list_stays_a_list():
+    text = "6. Editors and IDEs\n\nThere are a number of IDEs that support Python."
+    assert _kinds(text)[0] == ("heading", "6. Editors and IDEs")
+    assert text[slice(*trim_quote(text, 0, len(text)))].startswith("There are")
+    steps = "Do this:\n\n1. Install it\n\n2. Run it\n\nThat is all."
+    assert [k for k, _ in _kinds(steps)] == ["text", "item", "item", "text"]
+    # An item that reads as a sentence, or under a marker on a line of its own, stays an item.
+    assert _kinds("Intro.\n\n1. Install it first.\n\nDone now.")[1] == ("item", "Install it first.")
+    assert _kinds("Intro.\n\n1.\n\nInstall it\n\nDone now.")[1] == ("item", "Install it")
