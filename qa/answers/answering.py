@@ -372,7 +372,12 @@ def compose_answer(
         if key in quoted_text:
             continue
         quoted_text.add(key)
-        quotes.append(_Quote(candidate.hit_index, candidate.start, candidate.end, False, [candidate.hit_index]))
+        start, end = candidate.start, candidate.end
+        if settings.widen:  # "Usage is simple:" brings the code it introduces
+            start, end = widen_lead(
+                candidate_passage.text, start, end, max_words=settings.max_lead_words, parts=layouts[candidate.hit_index], introduced_only=True
+            )
+        quotes.append(_Quote(candidate.hit_index, start, end, False, [candidate.hit_index]))
     parts, citations = [], []
     for number, quote in enumerate(quotes, 1):
         hit = hits[quote.hit_index]

@@ -344,7 +344,14 @@ def _words(text: str, part: Piece) -> int:
 
 
 def widen_lead(
-    text: str, start: int, end: int, *, max_words: int, min_words: int = SHORT_LEAD_WORDS, parts: Sequence[Piece] | None = None
+    text: str,
+    start: int,
+    end: int,
+    *,
+    max_words: int,
+    min_words: int = SHORT_LEAD_WORDS,
+    parts: Sequence[Piece] | None = None,
+    introduced_only: bool = False,
 ) -> Span:
     """The span to quote for a lead sentence ``text[start:end]`` of a passage: the sentence,
     trimmed of headings, plus
@@ -357,7 +364,9 @@ def widen_lead(
       (a lead that short rarely stands alone);
     * the code block or list that a lead ending with ":" introduces.
 
-    Context is added only while the quote stays within ``max_words`` words of prose.
+    Context is added only while the quote stays within ``max_words`` words of prose. With
+    ``introduced_only`` (a supporting quote) only the last point applies: a quote never ends
+    with a colon that points at nothing.
 
     >>> t = "Intro. Lists are mutable. This means you can change them. Tuples are not."
     >>> a = t.index("Lists"); b = t.index(" This")
@@ -371,7 +380,7 @@ def widen_lead(
     first, last = chosen[0], chosen[-1]
     words = sum(_words(text, parts[i]) for i in chosen)
     lead_text = text[parts[first].start : parts[last].end]
-    if first > 0 and refers_back(lead_text):
+    if first > 0 and not introduced_only and refers_back(lead_text):
         before = parts[first - 1]
         # The sentence referred to may end the previous paragraph ("... resolutions." / "This is
         # particularly egregious ..."), but never lies across a heading, a list or code.
@@ -393,7 +402,7 @@ def widen_lead(
                     break
                 last += 1
                 words += _words(text, parts[last])
-        elif after.kind == parts[last].kind != "code":
+        elif after.kind == parts[last].kind != "code" and not introduced_only:
             following = text[after.start : after.end].lstrip()
             same_paragraph = after.block == parts[last].block
             continues = refers_back(following) or bool(_CONTINUES.match(following))

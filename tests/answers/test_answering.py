@@ -208,3 +208,13 @@ def test_an_overlapping_window_that_supports_the_answer_widens_its_citation():
     # A window that is not relevant enough is not merged.
     weak = _answer([_hit(first, 1, score=0.6), _hit(second, 2, start=offset, score=0.05)], {"The council": 0.8, "Bees": 0.3, "Colonies": 0.0})
     assert (weak.citations[0].start, weak.citations[0].end) == (0, len(first))
+
+
+def test_a_supporting_quote_that_introduces_code_brings_the_code():
+    other = "The council publishes its prices in a file every spring, after the harvest. Read it like this:\n\n$ cat /srv/honey/prices.txt\n\nThe file is plain text."
+    hits = [_hit(DOC, 1, score=0.6), _hit(other, 2, source="/d/b.md", score=0.58)]
+    answer = _answer(hits, {"The council sets": 0.8, "The council publishes": 0.75}, support_ratio=0.8)
+    support = answer.citations[1]
+    assert support.source == "/d/b.md"
+    assert support.text[support.highlight_start : support.highlight_end].endswith("$ cat /srv/honey/prices.txt")
+    assert "$ cat /srv/honey/prices.txt" in answer.text and "The file is plain text" not in answer.text
