@@ -235,7 +235,7 @@ def answer_signals(
     # Words of the question the index never uses, and names it never uses as written ("PEP 695",
     # "sys.monitoring": their words occur, never together), each name counting as a rare word.
     total = sum(weights.values())
-    absent = sum(w for t, w in weights.items() if lexical.document_frequency(t) == 0)
+    absent = sum(w for t, w in weights.items() if not in_vocabulary(t, lexical))
     names = _question_names(question)
     if corpus is not None:
         absent_names = sum(1 for name in names if not name_in_index(name, lexical, corpus))
@@ -257,6 +257,29 @@ def answer_signals(
         "score_gap": _score_gap(hits[:SIGNAL_DEPTH]),
         "missing_terms": float(missing),
     }
+
+
+# A word the stemmer keeps apart from the one it is formed from ("korean" / "korea") still counts
+# as used by the index when that word is: at most this many letters longer, and never shorter
+# than SHORTEST_BASE itself (four letters would match far too much: "plan" in "plant").
+DERIVED_EXTRA_LETTERS = 2
+SHORTEST_BASE = 5
+
+
+def in_vocabulary(term: str, lexical: LexicalIndex) -> bool:
+    """Whether the index uses ``term`` (a stem), or the word it is formed from: a question about
+    "North Korean troops" is not about something the documents never mention when they say
+    "Korea" throughout.
+
+    >>> index = LexicalIndex.build([["korea", "statement"]])
+    >>> in_vocabulary("korean", index), in_vocabulary("statement", index), in_vocabulary("kor", index)
+    (True, True, False)
+    """
+    if lexical.document_frequency(term):
+        return True
+    return any(
+        lexical.document_frequency(term[:-extra]) for extra in range(1, DERIVED_EXTRA_LETTERS + 1) if len(term) - extra >= SHORTEST_BASE
+    )
 
 
 # Names a question can ask about that the word index splits apart: dotted identifiers

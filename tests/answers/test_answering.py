@@ -218,3 +218,20 @@ def test_a_supporting_quote_that_introduces_code_brings_the_code():
     assert support.source == "/d/b.md"
     assert support.text[support.highlight_start : support.highlight_end].endswith("$ cat /srv/honey/prices.txt")
     assert "$ cat /srv/honey/prices.txt" in answer.text and "The file is plain text" not in answer.text
+
+
+def test_a_word_formed_from_one_the_index_uses_is_not_missing():
+    from qa.answers.answering import answer_signals
+
+    texts = [f"Troops of the Democratic People's Republic of Korea were deployed, report {i} says." for i in range(40)]
+    hits = [_hit(t, i, source=f"/d/{i}.md") for i, t in enumerate(texts[:5], 1)]
+    lexical = LexicalIndex.build([content_terms(t) for t in texts])
+
+    def missing(question):
+        scored = score_sentences(question, hits, [_sentences(h, {}) for h in hits], weights={}, settings=AnswerSettings())
+        weights = term_weights(question, lexical)
+        return answer_signals(question, hits, scored, weights=weights, lexical=lexical, query_terms=content_terms(question), depth=5)["missing_terms"]
+
+    assert missing("Which Korea troops were deployed?") == 0.0
+    assert missing("Which Korean troops were deployed?") == 0.0  # "korean": the stemmer keeps it apart
+    assert missing("Which Koreanish troops were deployed?") > 0.2  # four letters more: another word
