@@ -16,10 +16,10 @@ def test_seed_answerable_questions_are_answered_with_evidence_cited(seed_qa, see
             declined.append((q["id"], answer.confidence))
             continue
         assert any(supports(c.text, q["evidence"]) for c in answer.citations), q["id"]
-    # "How many North Korean combat troops were sent?" sits at the threshold (confidence 0.19 vs
-    # 0.2): its answer is a clause of a 50-word sentence, which MiniLM scores at 0.33 against the
-    # question (bench/README.md, "Answers (pyfaq)"). Any other decline, or a second one, is a regression.
-    assert all(qid == "seed-10" for qid, _ in declined), declined
+    # "How many North Korean combat troops were sent?" sits just above the threshold (confidence
+    # 0.22 vs 0.2, once "Korean" counts as the documents' "Korea"): its answer is a clause of a
+    # 50-word sentence, which MiniLM scores at 0.33 against the question.
+    assert not declined, declined
 
 
 def test_seed_unanswerable_questions_abstain(seed_qa, seed_questions):
@@ -37,7 +37,7 @@ def test_seed_highlights_mostly_hold_the_evidence(seed_qa, seed_questions):
     found = sum(
         any(supports(c.highlight, q["evidence"]) for c in seed_qa.ask(q["question"]).citations) for q in answerable
     )
-    assert found >= 8, f"only {found} of {len(answerable)} answers highlight the evidence sentence"
+    assert found >= 10, f"only {found} of {len(answerable)} answers highlight the evidence sentence"
 
 
 def test_citations_are_verifiable_substrings(seed_qa, seed_questions):
