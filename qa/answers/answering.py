@@ -343,6 +343,9 @@ class _Quote:
 
 # A citation spans at most this many overlapping windows (about 300 words of 120-word windows).
 MAX_MERGED_WINDOWS = 3
+# A supporting quote of fewer words ("Author:", "assignment_expression:") is a field name or a
+# grammar symbol, not evidence a reader can use.
+MIN_SUPPORT_WORDS = 3
 
 
 def _overlaps(a: Passage, b: Passage) -> bool:
@@ -392,7 +395,7 @@ def compose_answer(
         if len(quotes) >= limit or is_code(layouts[candidate.hit_index], candidate.start, candidate.end):
             continue
         key = " ".join(candidate_passage.text[candidate.start : candidate.end].split())
-        if key in quoted_text:
+        if key in quoted_text or len(key.split()) < MIN_SUPPORT_WORDS:
             continue
         quoted_text.add(key)
         start, end = candidate.start, candidate.end

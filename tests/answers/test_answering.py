@@ -9,6 +9,7 @@ from qa.answers.answering import (
     score_sentences,
 )
 from qa.answers.calibration import Calibration
+from qa.answers.composition import pieces
 from qa.answers.salience import term_weights
 from qa.index.lexical import LexicalIndex
 from qa.index.sentences import passage_sentence_spans
@@ -235,3 +236,20 @@ def test_a_word_formed_from_one_the_index_uses_is_not_missing():
     assert missing("Which Korea troops were deployed?") == 0.0
     assert missing("Which Korean troops were deployed?") == 0.0  # "korean": the stemmer keeps it apart
     assert missing("Which Koreanish troops were deployed?") > 0.2  # four letters more: another word
+
+
+def test_a_one_word_field_name_is_never_a_supporting_quote():
+    from qa.answers.answering import SentenceScore, compose_answer
+
+    field = "Sorting HOW TO\n\nAuthor:\n\nAndrew Dalke and Raymond Hettinger"
+    good = "Python lists have a built-in list.sort() method that modifies the list in-place."
+    hits = [_hit(good, 1, score=0.6), _hit(field, 2, source="/d/b.md", score=0.59), _hit(good.replace("in-place", "in place today"), 3, source="/d/c.md", score=0.5)]
+    author = field.index("Author:")
+    scored = [
+        SentenceScore(0, 0, 0, len(good), 0.8, 3.0),
+        SentenceScore(1, 0, author, author + len("Author:"), 0.7, 2.9),
+        SentenceScore(2, 0, 0, len(hits[2].passage.text), 0.6, 2.8),
+    ]
+    text, citations = compose_answer(hits, scored, AnswerSettings(), [pieces(h.passage.text) for h in hits])
+    assert [c.source for c in citations] == ["/d/a.md", "/d/c.md"]
+    assert "Author" not in text
