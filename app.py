@@ -1337,7 +1337,4 @@ def create_server(apps: Collections, demo: Any, *, hosts: frozenset[str], auth: 
     )
 
 if __name__ == "__main__":
-    from qa.allocator import reexec_with_jemalloc
-
-    reexec_with_jemalloc()  # uploads are embedded here: jemalloc keeps the server's memory flat
     main(sys.argv[1:])

@@ -13,7 +13,7 @@ load hits both; medians are reported.
 `--memory` compares peak RSS instead: `QA.build` of the first `--pages` pages against all of them
 (`--memory-pages 0`), one fresh process each — a build's memory should follow its batches, not the
 corpus (the whole corpus takes ~40 min on 2 AVX2 cores) — under each allocator of `--allocators`
-(jemalloc is what `qa index` and the app run under when the system has it, qa/allocator.py).
+(jemalloc is what `qa index` and `qa sync` run under when the system has it, qa/allocator.py).
 
     python bench/build.py --memory --pages 20 [--memory-pages 0] [--allocators jemalloc,system]
 """

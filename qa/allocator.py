@@ -4,9 +4,11 @@ With glibc's malloc a build's memory grows with the corpus although it keeps lit
 activations come in batches of ever different shapes, and the blocks they free fragment the heap
 (3,000 pyfaq passages embedded 500 at a time grow RSS from 946 to 1,234 MB while keeping
 nothing). jemalloc gives such blocks back; ``bench/build.py --memory`` measures both side by
-side. A process gets its allocator when it starts, so the ``qa`` command (for the commands that
-embed documents) and the app execute themselves again, once, with jemalloc preloaded, before
-anything is imported. The library comes from the system (Debian's ``libjemalloc2``, installed by
+side. A process gets its allocator when it starts, so ``qa index`` and ``qa sync`` execute
+themselves again, once, with jemalloc preloaded, before anything is imported. Only builds do:
+under jemalloc builds take 10-17 % longer and questions are answered 10-15 % slower (measured side
+by side on pyfaq), a fair price for half the memory of a big build but not for a server that
+mostly answers (its uploads are capped by ``--max-upload-passages``). The library comes from the system (Debian's ``libjemalloc2``, installed by
 ``make run`` / ``make test``); without it everything runs as before.
 
 ``QA_ALLOCATOR=system`` keeps glibc's malloc; ``QA_ALLOCATOR=jemalloc`` asks for jemalloc and
