@@ -95,7 +95,7 @@ def child_ours(pages: int, precision: str) -> dict:
 
 
 def run_child(kind: str, args: argparse.Namespace, pages: int | None = None, allocator: str = "system") -> dict:
-    from qa.allocator import jemalloc_library
+    from qa.allocator import jemalloc_library, preload_environment
 
     pages = args.pages if pages is None else pages
     command = [sys.executable, __file__, "--child", kind, "--pages", str(pages), "--precision", args.precision]
@@ -104,7 +104,7 @@ def run_child(kind: str, args: argparse.Namespace, pages: int | None = None, all
         library = jemalloc_library()
         if library is None:
             raise SystemExit("--allocators jemalloc: libjemalloc.so.2 is not installed (Debian: apt-get install libjemalloc2)")
-        env["LD_PRELOAD"] = str(library)
+        env = preload_environment(env, library) or env  # None: this process runs under it already
     out = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -186,6 +186,7 @@ def memory(args: argparse.Namespace) -> None:
         summary["peak_rss_ratio"][allocator] = ratio
         print(f"{allocator:8} peak RSS ratio {ratio:.2f} for {runs['large']['passages'] / runs['small']['passages']:.0f}x the passages")
     save("build-memory", summary)
+
 
 if __name__ == "__main__":
     main()

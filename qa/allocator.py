@@ -98,7 +98,7 @@ def active_allocator(maps: Path = Path("/proc/self/maps")) -> str:
         return "system"
 
 
-def reexec_with_jemalloc(argv: Sequence[str] | None = None) -> None:
+def reexec_with_jemalloc() -> None:
     """Execute this program again with jemalloc preloaded, when the system has it and
     ``QA_ALLOCATOR`` does not say ``system``; otherwise return and carry on.
 
@@ -128,7 +128,6 @@ def reexec_with_jemalloc(argv: Sequence[str] | None = None) -> None:
     env = preload_environment(os.environ, library)
     if env is None:
         return
-    command = list(argv if argv is not None else sys.orig_argv)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, *command[1:]], env)
+    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)

@@ -41,7 +41,7 @@ _CODE_START = re.compile(
 )
 # Sentence punctuation at the end of a line or before a space: a line with it is prose, not a title.
 _SENTENCE_PUNCTUATION = re.compile(r"[.!?…:;][\"'”’»)\]]*(?:\s|$)")
-_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")  # the same punctuation, last in a text
+_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")  # the same punctuation, last in a text
 # The number of a numbered heading ("2.4. ", "16.1.2 "), as Sphinx, Word and PDF outlines write them.
 _SECTION_NUMBER = re.compile(r"^\s*(?:\d+\.)+\d*\s+(?=\S)")
 # A sentence opening with one of these leans on the sentence before it.
@@ -56,7 +56,6 @@ HEADING_MAX_WORDS = 16
 # quotable (it may be what is asked), but it is not what a section says first.
 LABEL_MAX_WORDS = 6
 _LABEL = re.compile(r"^[^.!?…:;\n]{1,40}:\s+\S[^\n]*$")
-_ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")
 QUESTION_HEADING_MAX_WORDS = 30
 # A lead shorter than this rarely stands alone ("Yes.", "See below."): the next sentence joins it.
 SHORT_LEAD_WORDS = 12
