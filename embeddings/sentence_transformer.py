@@ -15,10 +15,10 @@ from .models import DEFAULT_MODEL, resolve_model_path
 
 PRECISIONS = ("fp32", "bf16", "int8")  # int8 runs through embeddings.onnx_runtime
 QUERY_BACKENDS = ("auto", "onnx", "torch")
-# Tokens of one document batch at most: 16 texts of 256 tokens, 64 of 64. Peak memory of 20 pyfaq
-# pages embedded in fp32: 415 MB above the loaded model with 64 x 256, 323 MB with this; the same
-# speed (bench/README.md, "Build speed").
-MAX_BATCH_TOKENS = 4096
+# Tokens of one document batch at most: 8 texts of 256 tokens, 32 of 64. The model's working
+# memory follows it: 16 x 256 took 87-105 MB above the loaded model, 8 x 256 40 MB, at the same
+# speed in fp32 on 2 cores (19.9-20.0 vs 21.1-21.3 passages/s; 64 x 256: 415 MB, also no faster).
+MAX_BATCH_TOKENS = 2048
 log = logging.getLogger(__name__)
 
 
@@ -236,7 +236,9 @@ class SentenceTransformerEmbedder:
     def token_counts(self, texts: Sequence[str]) -> np.ndarray:
         """How many tokens the model sees of each text (after truncation to its maximum)."""
         counts = np.empty(len(texts), dtype=np.int64)
-        step = 4096  # bounds the padded id matrix the tokenizer builds
+        # 512 at a time: the tokenizer's encodings and padded ids of 4,096 passages took 230 MB for
+        # a moment (a build's peak), of 512 52 MB, and 512 is no slower (measured, pyfaq passages).
+        step = 512
         for start in range(0, len(texts), step):
             features = self.model.preprocess(list(texts[start : start + step]))
             counts[start : start + step] = features["attention_mask"].sum(dim=1).numpy()

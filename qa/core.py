@@ -22,15 +22,18 @@ from .errors import IndexFormatError, InputError
 from .index.dense import DENSE_KINDS
 from .index.indexing import (
     EmbeddingPlan,
+    SplitDocuments,
     StageClock,
     assemble,
+    passage_terms,
     plan_update,
     reusable_vectors,
     split_documents,
     updated_ledger,
+    updated_passages,
     within_passage_limit,
 )
-from .index.lexical import BM25_B, BM25_K1
+from .index.lexical import BM25_B, BM25_K1, LexicalIndex
 from .index.store import (
     IndexContents,
     IndexSettings,
@@ -623,15 +626,6 @@ class QA:
         clock = StageClock()
         split = split_documents(plan.new_documents, old.settings)
         clock.lap("chunk_s")
-        old_vectors = old.dense.vectors() if len(old.dense) else np.zeros((0, old.settings.dim), dtype=np.float32)
-        known = [(old, old_vectors)] + ([(vector_source, vector_source.dense.vectors())] if vector_source is not None else [])
-        passage_vectors, sentence_vectors = reusable_vectors(split, known)
-        clock.lap("reuse_s")  # finding vectors of unchanged text in the index
-        self._compute_missing([passage_vectors, sentence_vectors], progress, clock)
-        split = replace(split, texts=[], sentence_texts=[])  # embedded now: their memory is freed before the index is assembled
-        report.embedded = len(set(split.keys) - passage_vectors.reused)
-        report.reused = sum(1 for key in split.keys if key in passage_vectors.reused)
-        report.sentences_embedded = len(set(split.sentence_keys) - sentence_vectors.reused)
         report.passages = len(plan.keep_rows) + len(split.passages)
         ledger = updated_ledger(old.files, files, drop_files, plan.documents)
         if not report.changed and (self.index_dir is None or old.generation > 0):
@@ -643,7 +637,25 @@ class QA:
                 self._contents = contents
             report.timings = clock.laps
             return report
-        contents = assemble(old, old_vectors, plan, split, passage_vectors, sentence_vectors, ledger)
+        passages = updated_passages(old, plan, split)
+        # BM25 before the vectors: its temporaries come and go while the build holds the least.
+        lexical = LexicalIndex.build(passage_terms(passages, old.settings), k1=old.settings.bm25_k1, b=old.settings.bm25_b)
+        clock.lap("bm25_s")
+        old_vectors = old.dense.vectors() if len(old.dense) else np.zeros((0, old.settings.dim), dtype=np.float32)
+        known = [(old, old_vectors)] + ([(vector_source, vector_source.dense.vectors())] if vector_source is not None else [])
+        # Vectors wait in temporary files next to the index (on its disk, not in memory) until assembled.
+        passage_vectors, sentence_vectors = reusable_vectors(split, known, directory=self.index_dir)
+        try:
+            clock.lap("reuse_s")  # finding vectors of unchanged text in the index
+            split = replace(split, sentence_keys=[])  # planned: the sentences' rows are all that is needed now
+            self._compute_missing(split, passage_vectors, sentence_vectors, progress, clock)
+            report.embedded = len(passage_vectors.missing)
+            report.reused = int(np.count_nonzero(passage_vectors.reused[passage_vectors.rows]))
+            report.sentences_embedded = len(sentence_vectors.missing)
+            contents = assemble(old, old_vectors, plan, split, passages, lexical, passage_vectors, sentence_vectors, ledger)
+        finally:
+            passage_vectors.values.close()
+            sentence_vectors.values.close()
         clock.lap("index_s")
         if self.index_dir is not None:
             save_index(self.index_dir, contents)
@@ -652,21 +664,21 @@ class QA:
         self._contents = contents  # readers switch to the new index in one assignment
         return report
 
-    def _compute_missing(self, plans: Sequence[EmbeddingPlan], progress: ProgressCallback | None, clock: StageClock) -> None:
-        """Embed the texts the ``plans`` (passages, then sentences) could not reuse, as one
-        "embedding" stage of the progress, timing each plan. Texts go to the model
-        :data:`EMBED_CHUNK` at a time, each chunk's vectors stored (as codes, for sentences)
-        before the next: the float32 vectors of a whole corpus are never held at once."""
-        total = sum(len(plan.missing) for plan in plans)
+    def _compute_missing(
+        self, split: SplitDocuments, passages: EmbeddingPlan, sentences: EmbeddingPlan, progress: ProgressCallback | None, clock: StageClock
+    ) -> None:
+        """Embed the rows the plans (passages, then sentences) could not reuse, as one "embedding"
+        stage of the progress, timing each plan. Texts are made from ``split`` and sent to the
+        model :data:`EMBED_CHUNK` at a time, each chunk's vectors stored (as codes, for
+        sentences) before the next: neither the texts nor the float32 vectors of a whole corpus
+        are held at once."""
+        total = len(passages.missing) + len(sentences.missing)
         tracker = StageTracker(progress, "embedding", total) if progress is not None and total else None
-        for plan, lap in zip(plans, ("embed_passages_s", "embed_sentences_s")):
-            keys, texts = list(plan.missing), list(plan.missing.values())
-            for start in range(0, len(texts), EMBED_CHUNK):
-                computed = self.embedder.embed_documents(
-                    texts[start : start + EMBED_CHUNK], on_progress=tracker.advance if tracker is not None else None
-                )
-                plan.add(keys[start : start + EMBED_CHUNK], computed)
-            plan.missing = {}
+        for plan, text_of, lap in ((passages, split.passage_text, "embed_passages_s"), (sentences, split.sentence_text, "embed_sentences_s")):
+            for start in range(0, len(plan.missing), EMBED_CHUNK):
+                rows = plan.missing[start : start + EMBED_CHUNK]
+                texts = [text_of(int(item)) for item in plan.first[rows]]
+                plan.fill(rows, self.embedder.embed_documents(texts, on_progress=tracker.advance if tracker is not None else None))
             clock.lap(lap)
 
     def save_settings(self) -> None:

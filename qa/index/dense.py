@@ -16,6 +16,7 @@ adds extends a copy of it.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,25 @@ class DenseIndex:
         if len(vectors):
             index.add(vectors)
         return cls(index, exact=exact)
+
+    @classmethod
+    def from_blocks(cls, blocks: Iterable[np.ndarray], *, count: int, dim: int, kind: str = "flat") -> "DenseIndex":
+        """:meth:`build` of the rows of ``blocks`` in order (``count`` of them, which decides
+        ``auto``), added a block at a time so that all of them are never held twice; an 8-bit
+        graph learns its ranges from every vector, so it takes them at once.
+
+        >>> index = DenseIndex.from_blocks(iter([np.eye(3, dtype=np.float32)[:2], np.eye(3, dtype=np.float32)[2:]]), count=3, dim=3)
+        >>> len(index), index.kind
+        (3, 'flat')
+        """
+        resolved = resolve_kind(kind, count)
+        if resolved == "hnsw-sq8":
+            return cls.build(np.concatenate([np.zeros((0, dim), dtype=np.float32), *blocks]), dim=dim, kind=resolved)
+        index = cls.build(np.zeros((0, dim), dtype=np.float32), dim=dim, kind=resolved)
+        for block in blocks:
+            if len(block):
+                index._index.add(np.ascontiguousarray(block, dtype=np.float32))
+        return index
 
     @property
     def kind(self) -> str:

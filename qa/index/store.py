@@ -287,6 +287,53 @@ class PassageTable(Sequence[Passage]):
         self._sections = sections
         self._pages = pages
 
+    @classmethod
+    def concat(cls, documents: Mapping[str, Document], parts: Sequence[Sequence[Passage]]) -> "PassageTable":
+        """One table over ``documents`` (which hold every row's source) of the rows of ``parts``
+        in order: tables, whose columns are taken as they are, or lists of passages.
+
+        >>> doc = Document(id="d", source="a.txt", path="a.txt", title="A", text="One. Two.")
+        >>> one = PassageTable({"a.txt": doc}, ids=["p"], sources=["a.txt"], offsets=[(5, 9)], sections=[()], pages=[None])
+        >>> [p.text for p in PassageTable.concat({"a.txt": doc}, [one, [Passage("q", "d", "a.txt", "A", "One.", 0, 4)]])]
+        ['Two.', 'One.']
+        """
+        ids: list[str] = []
+        sources: list[str] = []
+        sections: list[tuple[str, ...]] = []
+        pages: list[int | None] = []
+        offsets: list[np.ndarray] = []
+        for part in parts:
+            if isinstance(part, PassageTable):
+                ids += part._ids
+                sources += part._sources
+                sections += part._sections
+                pages += part._pages
+                offsets.append(part._offsets)
+            else:
+                ids += [p.id for p in part]
+                sources += [p.source for p in part]
+                sections += [p.section for p in part]
+                pages += [p.page for p in part]
+                offsets.append(np.array([(p.start, p.end) for p in part], dtype=np.int64).reshape(-1, 2))
+        joined = np.concatenate(offsets) if offsets else np.zeros((0, 2), dtype=np.int64)
+        return cls(documents, ids=ids, sources=sources, offsets=joined, sections=sections, pages=pages)
+
+    def select(self, rows: Sequence[int]) -> "PassageTable":
+        """The table of ``rows`` (in that order), over the same documents."""
+        return PassageTable(
+            self._documents,
+            ids=[self._ids[r] for r in rows],
+            sources=[self._sources[r] for r in rows],
+            offsets=self._offsets[np.asarray(rows, dtype=np.int64)],
+            sections=[self._sections[r] for r in rows],
+            pages=[self._pages[r] for r in rows],
+        )
+
+    def text_of(self, row: int) -> str:
+        """The text of passage ``row`` (without making the :class:`Passage`)."""
+        start, end = self._offsets[row]
+        return self._documents[self._sources[row]].text[int(start) : int(end)]
+
     def __len__(self) -> int:
         return len(self._ids)
 

@@ -187,3 +187,17 @@ def test_a_broad_filter_on_a_graph_is_searched_in_the_graph_with_the_recall_of_a
     _, rows = index.search_among(query, allowed, 10)
     expected = np.flatnonzero(allowed)[np.lexsort((np.flatnonzero(allowed), -(vectors[allowed] @ query)))[:10]]
     assert rows.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "hnsw-sq8"])
+def test_an_index_added_block_by_block_is_the_index_built_at_once(kind):
+    rng = np.random.default_rng(3)
+    vectors = normalise_rows(rng.normal(size=(700, 16))).astype(np.float32)
+    queries = normalise_rows(rng.normal(size=(10, 16))).astype(np.float32)
+    whole = DenseIndex.build(vectors, kind=kind)
+    blocks = DenseIndex.from_blocks(iter([vectors[:256], vectors[256:256], vectors[256:]]), count=len(vectors), dim=16, kind=kind)
+    assert blocks.kind == whole.kind == kind and len(blocks) == len(vectors)
+    np.testing.assert_array_equal(blocks.vectors(), whole.vectors())
+    assert [r.tolist() for r in blocks.search(queries, k=5)[1]] == [r.tolist() for r in whole.search(queries, k=5)[1]]
+    empty = DenseIndex.from_blocks(iter([]), count=0, dim=16)
+    assert len(empty) == 0 and empty.dim == 16

@@ -288,3 +288,18 @@ def test_a_large_index_stores_4bit_sentence_vectors_and_keeps_them_through_updat
     monkeypatch.setattr(sentences, "SENTENCE_4BIT_THRESHOLD", 10**6)
     four.remove(extra)  # smaller than the threshold again: stays 4-bit (re-encoding would only add bytes)
     assert load_index(windowed).sentences.bits == 4
+
+
+def test_passage_tables_select_and_join_rows_as_the_passages_themselves(built):
+    from qa.index.store import PassageTable
+
+    contents = load_index(built)
+    table = contents.passages
+    assert isinstance(table, PassageTable) and len(table) >= 4
+    rows = [3, 0, 2]
+    picked = table.select(rows)
+    assert list(picked) == [table[r] for r in rows]
+    assert [picked.text_of(i) for i in range(len(picked))] == [table[r].text for r in rows]
+    joined = PassageTable.concat(contents.documents, [picked, [table[1]], table.select([])])
+    assert list(joined) == [table[r] for r in rows + [1]]
+    assert joined.offsets.tolist() == [[table[r].start, table[r].end] for r in rows + [1]]
