@@ -16,6 +16,7 @@ import numpy as np
 
 from embeddings import DEFAULT_MODEL, Embedder, load_embedder, resolve_precision
 
+from .allocator import release_free_memory
 from .answers.answering import SIGNAL_DEPTH, AnswerSettings, answer_question
 from .answers.calibration import DEFAULT_CALIBRATION, Calibration
 from .errors import IndexFormatError, InputError
@@ -652,6 +653,7 @@ class QA:
             report.embedded = len(passage_vectors.missing)
             report.reused = int(np.count_nonzero(passage_vectors.reused[passage_vectors.rows]))
             report.sentences_embedded = len(sentence_vectors.missing)
+            release_free_memory()  # the model's last batches: not to count while the index is assembled
             contents = assemble(old, old_vectors, plan, split, passages, lexical, passage_vectors, sentence_vectors, ledger)
         finally:
             passage_vectors.values.close()

@@ -99,3 +99,33 @@ def test_an_unknown_qa_allocator_stops_the_program_with_the_reason():
     result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env={**environ, "QA_ALLOCATOR": "tcmalloc"}, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "QA_ALLOCATOR='tcmalloc' is not an allocator" in result.stderr
+
+
+RELEASE_PROBE = """
+import sys
+from qa.allocator import active_allocator, release_free_memory
+def rss():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 1e6
+blocks = [bytes(2000) + bytes([i % 256]) for i in range(100_000)]  # 200 MB in malloc'd blocks
+kept = blocks[::50]  # a few stay, scattered: the heap cannot simply shrink from its top
+del blocks
+before = rss()
+released = release_free_memory()
+print(active_allocator(), released, round(before - rss()))
+"""
+
+
+@pytest.mark.parametrize("allocator", ["system", "jemalloc"])
+def test_release_free_memory_gives_freed_memory_back_at_once(allocator):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("needs Linux")
+    environ = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "QA_ALLOCATOR")}
+    if allocator == "jemalloc":
+        library = jemalloc_library()
+        if library is None:
+            pytest.skip("needs libjemalloc2 (make test installs it)")
+        environ = preload_environment(environ, library)
+    result = subprocess.run([sys.executable, "-c", RELEASE_PROBE], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60, check=True)
+    name, released, freed_mb = result.stdout.split()
+    assert name == allocator and released == "True"
+    assert int(freed_mb) > 100  # of the ~196 MB freed before the call
