@@ -642,8 +642,7 @@ class QA:
         # BM25 before the vectors: its temporaries come and go while the build holds the least.
         lexical = LexicalIndex.build(passage_terms(passages, old.settings), k1=old.settings.bm25_k1, b=old.settings.bm25_b)
         clock.lap("bm25_s")
-        old_vectors = old.dense.vectors() if len(old.dense) else np.zeros((0, old.settings.dim), dtype=np.float32)
-        known = [(old, old_vectors)] + ([(vector_source, vector_source.dense.vectors())] if vector_source is not None else [])
+        known = [old] + ([vector_source] if vector_source is not None else [])
         # Vectors wait in temporary files next to the index (on its disk, not in memory) until assembled.
         passage_vectors, sentence_vectors = reusable_vectors(split, known, directory=self.index_dir)
         try:
@@ -654,7 +653,7 @@ class QA:
             report.reused = int(np.count_nonzero(passage_vectors.reused[passage_vectors.rows]))
             report.sentences_embedded = len(sentence_vectors.missing)
             release_free_memory()  # the model's last batches: not to count while the index is assembled
-            contents = assemble(old, old_vectors, plan, split, passages, lexical, passage_vectors, sentence_vectors, ledger)
+            contents = assemble(old, plan, split, passages, lexical, passage_vectors, sentence_vectors, ledger)
         finally:
             passage_vectors.values.close()
             sentence_vectors.values.close()

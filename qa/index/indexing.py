@@ -406,23 +406,23 @@ def _sentence_keys(contents: IndexContents) -> list[str]:
 
 
 def reusable_vectors(
-    split: SplitDocuments, known: Sequence[tuple[IndexContents, np.ndarray]], *, directory: str | os.PathLike[str] | None = None
+    split: SplitDocuments, known: Sequence[IndexContents], *, directory: str | os.PathLike[str] | None = None
 ) -> tuple[EmbeddingPlan, EmbeddingPlan]:
     """Plans for the passage and the sentence vectors of ``split``, reusing those of the same
-    texts in the ``known`` indexes (the current one, and an old one being rebuilt), each given
-    with its passage vectors (read once by the caller: at a million passages that is costly).
+    texts in the ``known`` indexes (the current one, and an old one being rebuilt). Only the
+    vectors reused are read from them (all of a million-passage index would be 1.5 GB).
     Sentence vectors are planned as 8-bit codes, as they are stored; ``directory`` as in
     :func:`reuse_vectors`."""
-    dim = known[0][0].settings.dim
+    dim = known[0].settings.dim
     passage_plan = reuse_vectors(
         split.keys,
-        [(c.embed_keys, lambda row, v=vectors: np.asarray(v[row], dtype=np.float32)) for c, vectors in known if len(c.dense)],
+        [(c.embed_keys, lambda row, dense=c.dense: dense.vectors_of([row])[0]) for c in known if len(c.dense)],
         dim,
         directory=directory,
     )
     sentence_plan = reuse_vectors(
         split.sentence_keys,
-        [(_sentence_keys(c), c.sentences.code_of) for c, _ in known if len(c.sentences)],
+        [(_sentence_keys(c), c.sentences.code_of) for c in known if len(c.sentences)],
         dim,
         codes=True,
         directory=directory,
@@ -430,15 +430,16 @@ def reusable_vectors(
     return passage_plan, sentence_plan
 
 
-def _dense_index(old: IndexContents, old_vectors: np.ndarray, keep_rows: Sequence[int], added: EmbeddingPlan, passages: int) -> DenseIndex:
-    """The dense index of the kept rows of ``old`` then the ``added`` passages' vectors, read
-    from their file a block at a time (so that they are never in memory twice)."""
+def _dense_index(old: IndexContents, keep_rows: Sequence[int], added: EmbeddingPlan, passages: int) -> DenseIndex:
+    """The dense index of the kept rows of ``old`` then the ``added`` passages' vectors, both
+    read a block at a time (so that they are never in memory twice)."""
     dim = old.settings.dim
     kind = resolve_kind(old.settings.dense_index, passages)
     if len(keep_rows) == len(old.passages) and old.dense.kind == kind and kind != "flat":
         # Nothing removed: extend the graph, no rebuild.
         return old.dense.extended(np.concatenate([np.zeros((0, dim), dtype=np.float32), *added.item_blocks()]))
-    blocks = itertools.chain([np.asarray(old_vectors[keep_rows], dtype=np.float32)] if len(keep_rows) else [], added.item_blocks())
+    kept = (old.dense.vectors_of(keep_rows[start : start + 8192]) for start in range(0, len(keep_rows), 8192))
+    blocks = itertools.chain(kept, added.item_blocks())
     return DenseIndex.from_blocks(blocks, count=passages, dim=dim, kind=kind)
 
 
@@ -468,7 +469,6 @@ def passage_terms(passages: Sequence[Passage], settings: IndexSettings) -> Itera
 
 def assemble(
     old: IndexContents,
-    old_vectors: np.ndarray,
     plan: UpdatePlan,
     split: SplitDocuments,
     passages: PassageTable,
@@ -479,12 +479,12 @@ def assemble(
 ) -> IndexContents:
     """The contents after the update: the ``passages`` (:func:`updated_passages`) and their BM25
     index, with their vectors (all computed by now), dense index and sentence table, and the
-    file records. ``old_vectors`` are the passage vectors of ``old``."""
+    file records."""
     settings = old.settings
     embed_keys = [old.embed_keys[i] for i in plan.keep_rows] + split.keys
     # One after the other, each in a function of its own so that its temporaries are gone
     # before the next starts.
-    dense = _dense_index(old, old_vectors, plan.keep_rows, passage_vectors, len(passages))
+    dense = _dense_index(old, plan.keep_rows, passage_vectors, len(passages))
     sentences = _sentence_table(old, plan.keep_rows, split, sentence_vectors, len(passages))
     return IndexContents(
         settings=settings,
