@@ -81,7 +81,7 @@ class IndexReport:
     sentences_embedded: int = 0  # sentence vectors computed now
     files_read: int = 0  # files read (new or changed since they were recorded)
     files_unchanged: int = 0  # files not read: same size and modification time as recorded
-    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: read, chunk, embed..., index, save
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage: read, chunk, bm25, reuse, embed..., index, save
 
     @property
     def changed(self) -> bool:
