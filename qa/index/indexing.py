@@ -117,10 +117,7 @@ class SplitDocuments:
     def texts(self) -> Iterator[str]:
         """Every text to embed: the passages', then the sentences' (repeats included)."""
         yield from (self.passage_text(row) for row in range(len(self.passages)))
-        for row in range(len(self.passages)):
-            text = self.passages.text_of(row)
-            for a, b in self.sentence_spans[self.sentence_indptr[row] : self.sentence_indptr[row + 1]].tolist():
-                yield sentence_embed_text(text[a:b])
+        yield from (self.sentence_text(sentence) for sentence in range(len(self.sentence_spans)))
 
 
 def split_documents(documents: Sequence[Document], settings: IndexSettings) -> SplitDocuments:

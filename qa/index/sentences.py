@@ -25,7 +25,7 @@ difference between 4.2 and 3.4 KB a passage. Measured on pyfaq stored in 4 bits:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -241,27 +241,6 @@ class SentenceTable:
         return cls._assemble(spans, np.arange(len(vectors), dtype=np.int32), codes, scales)
 
     @classmethod
-    def from_keys(
-        cls, spans: Sequence[Sequence[tuple[int, int]]], keys: Sequence[str], codes_by_key: Mapping[str, tuple[np.ndarray, Any]], dim: int
-    ) -> "SentenceTable":
-        """Build from per-passage span lists, the content key of each sentence (in the same
-        order) and the codes and scale of each key (:func:`quantize_row`): a key that occurs
-        several times has its vector stored once.
-
-        >>> one = quantize_row(np.array([1.0, 0.0]))
-        >>> table = SentenceTable.from_keys([[(0, 3), (4, 9)], [(0, 5)]], ["a", "b", "b"], {"a": one, "b": one}, 2)
-        >>> table.rows.tolist(), len(table.codes)
-        ([0, 1, 1], 2)
-        """
-        order: dict[str, int] = {}
-        rows = np.fromiter((order.setdefault(key, len(order)) for key in keys), dtype=np.int32, count=len(keys))
-        codes = np.zeros((len(order), dim), dtype=np.int8)
-        scales = np.zeros(len(order), dtype=np.float32)
-        for key, row in order.items():
-            codes[row], scales[row] = codes_by_key[key]
-        return cls._assemble(spans, rows, codes, scales)
-
-    @classmethod
     def _assemble(cls, spans: Sequence[Sequence[tuple[int, int]]], rows: np.ndarray, codes: np.ndarray, scales: np.ndarray) -> "SentenceTable":
         counts = np.array([len(s) for s in spans], dtype=np.int64)
         indptr = np.zeros(len(spans) + 1, dtype=np.int64)
@@ -299,7 +278,7 @@ class SentenceTable:
         return RowVectors(self)
 
     def code_of(self, sentence: int) -> tuple[np.ndarray, np.float32]:
-        """The 8-bit codes and scale of ``sentence``'s vector (what :meth:`from_keys` takes): as
+        """The 8-bit codes and scale of ``sentence``'s vector (as a build plans them, :func:`qa.index.indexing.reuse_vectors`): as
         stored, or re-encoded from 4 bits."""
         row = int(self.rows[sentence])
         if self.bits == 4:

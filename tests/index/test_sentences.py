@@ -1,11 +1,11 @@
 import numpy as np
 
 from embeddings import normalise_rows
+from qa.index.indexing import reuse_vectors
 from qa.index.sentences import (
     MAX_SENTENCE_WORDS,
     SentenceTable,
     passage_sentence_spans,
-    quantize_row,
     sentence_embed_text,
 )
 
@@ -61,11 +61,16 @@ def test_select_and_concat_round_trip():
 def test_a_repeated_sentence_is_stored_once_and_scores_as_each_occurrence():
     rng = np.random.default_rng(4)
     vectors = {key: normalise_rows(rng.normal(size=(1, 16)))[0] for key in "abc"}
-    codes = {key: quantize_row(v) for key, v in vectors.items()}
-    # Three passages of overlapping windows: "b" and "c" occur twice.
+    # Three passages of overlapping windows: "b" and "c" occur twice. A build plans one row per
+    # distinct sentence (reuse_vectors) and the table points every occurrence at it.
     spans = [[(0, 5), (6, 9)], [(0, 3), (4, 8)], [(0, 4)]]
     keys = ["a", "b", "b", "c", "c"]
-    table = SentenceTable.from_keys(spans, keys, codes, 16)
+    plan = reuse_vectors(keys, [], 16, codes=True)
+    plan.fill(plan.missing, np.stack([vectors[keys[item]] for item in plan.first[plan.missing]]))
+    table = SentenceTable(
+        np.array([0, 2, 4, 5]), np.array([span for group in spans for span in group], dtype=np.int32),
+        plan.rows.astype(np.int32), plan.distinct_values(), plan.scales,
+    )
     assert len(table) == 5 and len(table.codes) == 3
     query = normalise_rows(rng.normal(size=(1, 16)))[0]
     for passage, wanted in enumerate([["a", "b"], ["b", "c"], ["c"]]):
