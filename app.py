@@ -106,6 +106,9 @@ RANGE_GUARD_JS = """() => {
 CSS = """
 .qa-sources { font-size: 0.92em; }
 .qa-source { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; margin-bottom: 8px; }
+/* Passages a declined answer came closest to: not sources, so drawn apart from them. */
+.qa-near { border-style: dashed; }
+.qa-nearest-label { margin-top: 10px; }
 .qa-source-meta { color: var(--body-text-color-subdued); font-size: 0.9em; margin: 2px 0 6px; }
 .qa-passage { white-space: pre-wrap; margin: 6px 0; }
 .qa-doc-text { max-height: 420px; overflow-y: auto; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px; }

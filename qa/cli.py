@@ -27,7 +27,7 @@ from embeddings import PRECISIONS
 from .allocator import reexec_with_jemalloc
 from .errors import QAError
 from .index.dense import DENSE_KINDS
-from .presentation import plain_text
+from .presentation import NEAREST_LABEL, nearest_passages, plain_text
 from .retrieval.filters import describe, parse_filter_options
 from .retrieval.hybrid import MODES
 
@@ -291,6 +291,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     print(plain_text(answer.text))
     if answer.abstained:
         print(f"\n({answer.reason})")
+        nearest = nearest_passages(answer)
+        if nearest:
+            print(f"\n{NEAREST_LABEL}:")
+        for hit in nearest:
+            p = hit.passage
+            print(f"  - {p.title} — {p.source}{_where(p.section_label, p.page)} chars {p.start}-{p.end}")
         return 0
     print("\nSources:")
     for c in answer.citations:

@@ -13,7 +13,8 @@ import os
 import re
 from typing import Callable, Mapping, Sequence
 
-from .types import Answer, Citation, Document, FileRecord
+from .retrieval.hybrid import distinct_passages
+from .types import Answer, Citation, Document, FileRecord, Hit, Passage
 
 _PREVIEW_CHARS = 600
 
@@ -55,13 +56,23 @@ def display_source(source: str, *, root: str | None = None) -> str:
     return f"{path}#{record}" if record else path
 
 
-def location_label(citation: Citation) -> str:
-    """Section and page of a citation, e.g. ``"Install > Linux, page 3"`` (may be empty)."""
+def file_name(source: str) -> str:
+    """The file name of a source, with its record when it has one (how the chat names sources).
+
+    >>> file_name("/data/docs/a.md"), file_name("/data/faq.jsonl#12")
+    ('a.md', 'faq.jsonl#12')
+    """
+    path, _, record = source.partition("#")
+    return os.path.basename(path) + (f"#{record}" if record else "")
+
+
+def location_label(citation: Citation | Passage) -> str:
+    """Section and page of a citation (or a passage), e.g. ``"Install > Linux, page 3"`` (may be empty)."""
     parts = []
     if citation.section_label and citation.section_label != citation.title:
         parts.append(citation.section_label)
     if citation.page:
-        parts.append(f"page {citation.page}" + (" (scanned, read by OCR)" if citation.ocr else ""))
+        parts.append(f"page {citation.page}" + (" (scanned, read by OCR)" if getattr(citation, "ocr", False) else ""))
     return ", ".join(parts)
 
 
@@ -166,6 +177,12 @@ def answer_as_text(answer: Answer, *, name: Callable[[str], str] = lambda source
     for c in answer.citations:
         where = location_label(c)
         lines.append(f"[{c.number}] {c.title} — {name(c.source)}" + (f" ({where})" if where else ""))
+    nearest = nearest_passages(answer)
+    if nearest:
+        lines += ["", f"{NEAREST_LABEL}:"]
+    for hit in nearest:
+        where = location_label(hit.passage)
+        lines.append(f"- {hit.passage.title} — {name(hit.passage.source)}" + (f" ({where})" if where else ""))
     return "\n".join(lines)
 
 
@@ -183,6 +200,56 @@ def page_image_html(png: bytes, boxes: Sequence[tuple[float, float, float, float
         for x, y, w, h in boxes
     )
     return f'<div class="qa-page"><img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{_escape(label)}">{marks}</div>'
+
+
+# A declined answer still names the passages its search came closest to, so a reader can check
+# them rather than take "no" on trust (the answer may be there in words the question did not use).
+NEAREST_PASSAGES = 3
+NEAREST_LABEL = "Closest passages (they did not answer the question; check them yourself)"
+# ... when the documents might still answer it: the confidence is a calibrated probability, and
+# below this one the passages are about something else ("Who won the 2022 World Cup?" over a NATO
+# statement) and only noise. On the pyfaq index this shows them for 2 of the 4 answerable pyfaq
+# questions it declines and for 6 of 28 declined held-out questions it cannot answer.
+NEAREST_MIN_CONFIDENCE = 0.05
+
+
+def nearest_passages(answer: Answer, limit: int = NEAREST_PASSAGES) -> list[Hit]:
+    """For a declined answer, the passages its search ranked best: up to ``limit`` of its hits,
+    best first, a stretch of a document once (overlapping windows are one place to look). Empty
+    for an answer that was given, for one declined before any search (nothing indexed, no
+    passage matching the filters), and when the documents almost surely do not answer it
+    (confidence below :data:`NEAREST_MIN_CONFIDENCE`).
+
+    >>> from dataclasses import replace
+    >>> from qa.types import Hit, Passage
+    >>> hit = lambda s, e, rank: Hit(Passage(id=f"{s}", doc_id="d", source="a", title="A", text="x" * (e - s), start=s, end=e), 0.3, rank)
+    >>> declined = Answer(question="q", text="no", abstained=True, hits=(hit(0, 100, 1), hit(20, 120, 2), hit(300, 400, 3)), confidence=0.15)
+    >>> [h.rank for h in nearest_passages(declined)]
+    [1, 3]
+    >>> nearest_passages(replace(declined, confidence=0.01))
+    []
+    """
+    if not answer.abstained or answer.confidence < NEAREST_MIN_CONFIDENCE:
+        return []
+    hits = list(answer.hits)
+    return [hits[i] for i in distinct_passages([h.passage for h in hits], limit)]
+
+
+def _nearest_cards(hits: Sequence[Hit], name: Callable[[str], str]) -> str:
+    cards = []
+    for number, hit in enumerate(hits, 1):
+        p = hit.passage
+        where = location_label(p)
+        text = p.text if len(p.text) <= _PREVIEW_CHARS else p.text[:_PREVIEW_CHARS].rstrip() + "…"
+        cards.append(
+            f'<div class="qa-source qa-near" id="near-{number}">'
+            f'<div class="qa-source-head"><strong>{_escape(p.title)}</strong></div>'
+            f'<div class="qa-source-meta">{_escape(name(p.source))}{" · " + _escape(where) if where else ""}'
+            f" · score {hit.score:.3f} · chars {p.start}–{p.end}</div>"
+            f'<blockquote class="qa-passage">{_escape(text)}</blockquote>'
+            "</div>"
+        )
+    return "".join(cards)
 
 
 WITHHELD_PREFIX = "No answer shown:"
@@ -215,12 +282,15 @@ def chat_message(answer: Answer, *, root: str | None = None, show_query: bool = 
     if answer.abstained:
         if show_query and answer.query and answer.query != answer.question:
             parts.append(f"<small>Searched for: <em>{_escape(answer.query)}</em></small>")
+        nearest = nearest_passages(answer)
+        if nearest:
+            parts.append(f'<details class="qa-nearest"><summary>{NEAREST_LABEL}</summary>{_nearest_cards(nearest, file_name)}</details>')
         return "\n\n".join(parts)
     if show_query and answer.query and answer.query != answer.question:
         parts.append(f"<small>Searched for: <em>{_escape(answer.query)}</em></small>")
     for citation in answer.citations:
         where = location_label(citation)
-        name = os.path.basename(citation.source.partition("#")[0]) + (f"#{citation.source.partition('#')[2]}" if "#" in citation.source else "")
+        name = file_name(citation.source)
         title = citation.title if len(citation.title) <= 70 else citation.title[:67] + "…"
         summary = f"[{citation.number}] {_escape(title)} — {_escape(name)}"
         if where:
@@ -242,7 +312,9 @@ def sources_html(answer: Answer | None, *, root: str | None = None, name: Callab
         return '<div class="qa-sources qa-empty">Ask a question: the passages behind the answer appear here.</div>'
     if answer.abstained:
         reason = f"<p><small>{_escape(answer.reason)}</small></p>" if answer.reason else ""
-        return f'<div class="qa-sources qa-empty"><p>No sources: the documents do not answer this question.</p>{reason}</div>'
+        nearest = nearest_passages(answer)
+        cards = f'<p class="qa-nearest-label">{NEAREST_LABEL}:</p>{_nearest_cards(nearest, name)}' if nearest else ""
+        return f'<div class="qa-sources qa-empty"><p>No sources: the documents do not answer this question.</p>{reason}{cards}</div>'
     cards = []
     for c in answer.citations:
         where = location_label(c)

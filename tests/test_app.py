@@ -681,6 +681,40 @@ def test_browser_a_pdf_citation_shows_its_page_with_the_sentence_boxed(server, b
 
 
 @pytest.mark.browser
+def test_browser_a_withheld_answer_names_its_closest_passages_as_inert_text(server, browser, tmp_path):
+    hostile = tmp_path / "hostile_nearest.md"
+    hostile.write_text(HOSTILE_MD, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(server["url"])
+    _upload(page, hostile)
+    page.get_by_role("tab", name="Chat").click()
+    page.get_by_text("Settings").first.click()
+    threshold = page.locator("#setting-threshold input[type=number]")
+    threshold.fill("1")
+    threshold.press("Enter")
+    page.wait_for_function("document.querySelector('#setting-threshold input[type=range]').value === '1'", timeout=10_000)
+    _ask(page, "What is the secret launch code of the zebra project?")
+    page.wait_for_function("document.querySelector('#chat') && document.querySelector('#chat').innerText.includes('No answer shown')", timeout=60_000)
+    nearest = page.locator("#chat details.qa-nearest").last
+    assert "Closest passages" in nearest.locator("summary").inner_text()
+    assert not nearest.locator(".qa-near").first.is_visible()  # folded until asked for
+    nearest.locator("summary").click()
+    card = nearest.locator(".qa-near").first
+    card.wait_for(state="visible", timeout=10_000)
+    assert "48151623" in card.inner_text() and "<script>" in card.inner_text()  # the passage, shown as text
+    assert page.locator("#chat .qa-near mark").count() == 0  # nothing in it is presented as the answer
+    panel = page.locator("#sources-panel")
+    assert "No sources" in panel.inner_text() and "Closest passages" in panel.inner_text() and "48151623" in panel.inner_text()
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("#chat img[src='x'], #sources-panel img, #chat iframe, #sources-panel iframe").count() == 0
+    assert not [u for u in requests if "tracker.invalid" in u]
+    page.close()
+
+
+@pytest.mark.browser
 def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     hostile = tmp_path / "hostile.md"
     hostile.write_text(HOSTILE_MD, encoding="utf-8")

@@ -33,6 +33,15 @@ def test_index_ask_search_info_remove_round_trip(tmp_path, capsys):
     code, out, _ = run(capsys, "ask", "Who won the football world cup in 2022?", "--index", index, "--json")
     data = json.loads(out)
     assert data["abstained"] is True and data["citations"] == []
+    code, out, _ = run(capsys, "ask", "Who won the football world cup in 2022?", "--index", index)
+    assert code == 0 and "do not answer" in out and "Closest passages" not in out  # nothing near to point at
+
+    # Declined although the documents may answer it (here: a threshold no answer reaches): the
+    # closest passages are named so the reader can look.
+    code, out, _ = run(capsys, "ask", "Which UN Security Council resolutions does the cooperation violate?", "--index", index, "--set", "abstain_threshold=1")
+    assert code == 0 and "do not answer" in out and "Sources:" not in out
+    closest = out.split("Closest passages", 1)[1].splitlines()[1:]
+    assert closest and all(line.startswith("  - ") and "seed.txt" in line for line in closest)
 
     code, out, _ = run(capsys, "search", "meeting Thursday", "--index", index, "-k", "2", "--json")
     hits = json.loads(out)
