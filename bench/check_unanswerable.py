@@ -1,8 +1,10 @@
-"""Check that the unanswerable pyfaq questions stay unanswerable: none of each question's key
+"""Check that the unanswerable questions of a set stay unanswerable: none of each question's key
 terms (``absent_terms``: plain substrings, or regexes starting with ``\\b``) occurs anywhere in
-the pyfaq corpus, markup and attributes included, case-insensitively.
+the corpus (the pyfaq HTML by default; any folder of .html, .txt and .md files with ``--corpus``),
+markup and attributes included, case-insensitively. Answerable rows (with ``evidence``) are skipped.
 
     python bench/check_unanswerable.py [bench/data/pyfaq_unanswerable_fit.jsonl ...]
+    python bench/check_unanswerable.py bench/data/licenses_questions.jsonl --corpus bench/data/licenses
 
 Exits with status 1 and names the question and the term when one is found.
 """
@@ -32,13 +34,17 @@ def main() -> int:
     from pathlib import Path
 
     corpus = "\n".join(
-        html.unescape(path.read_text(encoding="utf-8", errors="replace")).lower() for path in sorted(Path(args.corpus).rglob("*.html"))
+        html.unescape(path.read_text(encoding="utf-8", errors="replace")).lower()
+        for path in sorted(Path(args.corpus).rglob("*"))
+        if path.suffix in (".html", ".txt", ".md")
     )
     found = 0
     checked = 0
     for name in args.sets:
         for line in Path(name).read_text(encoding="utf-8").splitlines():
             row = json.loads(line)
+            if row.get("evidence"):
+                continue
             terms = row.get("absent_terms") or []
             if not terms:
                 print(f"{name}: {row['id']} lists no absent_terms", file=sys.stderr)

@@ -58,10 +58,29 @@ def _strip_span(text: str, start: int, end: int) -> Span | None:
 
 def looks_hard_wrapped(lines: list[str]) -> bool:
     """True when most lines have similar, medium lengths: text wrapped at a fixed width, where a
-    single newline is just a space inside a paragraph."""
-    lengths = [len(line.rstrip()) for line in lines if line.strip()]
-    if len(lengths) < 4:
+    single newline is just a space inside a paragraph.
+
+    Two or three lines say little about a width, so a paragraph that short counts as wrapped
+    only when every line but the last has a wrapped line's length, none is longer, and a line
+    goes on with a sentence in lowercase (a title above a sentence never does):
+
+    >>> looks_hard_wrapped(["  This Source Code Form is subject to the terms of the Mozilla Public",
+    ...                     "  License, v. 2.0. If a copy of the MPL was not distributed with this",
+    ...                     "  file, You can obtain one at http://mozilla.org/MPL/2.0/."])
+    True
+    >>> looks_hard_wrapped(["Installing the package on a fresh Debian machine", "Run make install and wait."])
+    False
+    """
+    kept = [line.rstrip() for line in lines if line.strip()]
+    lengths = [len(line) for line in kept]
+    if len(lengths) < 2:
         return False
+    if len(lengths) < 4:
+        return (
+            all(45 <= n <= 100 for n in lengths[:-1])
+            and lengths[-1] <= 100
+            and any(line.lstrip()[:1].islower() for line in kept[1:])
+        )
     in_band = sum(45 <= n <= 100 for n in lengths)
     return in_band / len(lengths) >= 0.75
 

@@ -68,3 +68,23 @@ def test_content_terms_drop_stopwords_and_stem():
     assert content_terms("How are the passages ranked by BM25?") == ["passag", "rank", "bm25"]
     assert content_terms("Russia's statement") == ["russia", "statement"]
     assert content_terms("Ünïcödé ＴＥＸＴ") == ["ünïcödé", "text"]
+
+
+def test_a_short_hard_wrapped_paragraph_stays_whole_but_a_title_above_a_sentence_does_not():
+    notice = (
+        "  This Source Code Form is subject to the terms of the Mozilla Public\n"
+        "  License, v. 2.0. If a copy of the MPL was not distributed with this\n"
+        "  file, You can obtain one at http://mozilla.org/MPL/2.0/."
+    )
+    assert len(split_blocks(notice)) == 1
+    assert _texts(notice, split_sentences(notice, *split_blocks(notice)[0]))[1].startswith("If a copy of the MPL was not distributed with this\n  file, You")
+    two = "You may convey a covered work under sections 3 and 4 of this License\nwithout being bound by section 3 of the GNU GPL."
+    assert _texts(two, split_blocks(two)) == [two]
+    # Lines that could each stand alone stay apart: a title over a sentence (its next line starts
+    # in capitals), short lines, a line over a long unwrapped paragraph.
+    titled = "Installing the package on a fresh Debian machine\nRun make install and wait for it to finish."
+    assert _texts(titled, split_blocks(titled)) == titled.split("\n")
+    short = "Ann Smith\n12 High Street\nlondon"
+    assert _texts(short, split_blocks(short)) == short.split("\n")
+    article = "NATO countries condemn the deployment of forces to the war – statement\n" + "the statement says that the allies " * 8
+    assert len(split_blocks(article)) == 2

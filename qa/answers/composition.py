@@ -19,14 +19,16 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..text import looks_hard_wrapped, split_sentences
+from ..text import STOPWORDS, looks_hard_wrapped, split_sentences
 
 Span = tuple[int, int]
 
 # A list marker alone on its line (HTML list items are extracted as "-" then the item's text).
 _MARKER_ONLY = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)])[ \t]*$")
 _NUMBER_MARKER = re.compile(r"^[ \t]*\d{1,3}\.[ \t]+$")  # "6. " before an item's text on its line
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)])[ \t]+(?=\S)")
+# Markers of list items: bullets, "1." / "1)", and the lettered or roman ones of legal and
+# technical text: "(a)", "(iv)", "(2)".
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)]|\((?:[a-z]|[ivx]{1,4}|\d{1,3})\))[ \t]+(?=\S)")
 _ATX_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _SETEXT_RULE = re.compile(r"^[ \t]{0,3}(?:=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
@@ -37,8 +39,11 @@ _CODE_PROMPT = re.compile(r"^(?:>>>|\.\.\.(?:[ \t]|$)|\$[ \t]|In \[\d+\]:|C:\\>)
 _SESSION_PROMPT = re.compile(r"^(?:>>>|\$[ \t]|In \[\d+\]:|C:\\>)")
 _CODE_START = re.compile(
     r"^[ \t]*(?:def |class |import |from \S+ import |return\b|if .*:$|for .*:$|while .*:$|try:$|except\b.*:$|"
-    r"with .*:$|elif .*:$|else:$|@\w|#include|print\(|[A-Za-z_][\w.]*\s*(?:=|\+=|-=)\s*\S|[A-Za-z_][\w.]*\(.*\)\s*$)"
+    r"with .*:$|elif .*:$|else:$|@\w|#include|print\()"
 )
+# An assignment or a call ending its line: code, unless the line reads as prose ("Contribution(s)
+# alone or by combination of their Contribution(s)").
+_CODE_EXPRESSION = re.compile(r"^[ \t]*(?:[A-Za-z_][\w.]*\s*(?:=|\+=|-=)\s*\S|[A-Za-z_][\w.]*\(.*\)\s*$)")
 # Sentence punctuation at the end of a line or before a space: a line with it is prose, not a title.
 _SENTENCE_PUNCTUATION = re.compile(r"[.!?…:;][\"'”’»)\]]*(?:\s|$)")
 _ENDS_SENTENCE = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")  # the same punctuation, last in a text
@@ -88,8 +93,57 @@ def _lines(text: str, start: int, end: int) -> list[Span]:
     return out
 
 
-def _looks_like_code(line: str) -> bool:
-    return bool(_CODE_PROMPT.match(line) or _CODE_START.match(line) or line.startswith(("    ", "\t")))
+# Characters prose hardly uses and code uses all the time.
+_CODE_SYMBOLS = re.compile(r"[{}=<>`|\\]|\w\.\w+\(|\w\(\)|;\s*$")
+_PROSE_WORD = re.compile(r"^[(\"'“‘]*[A-Za-z][A-Za-z'’-]*[.,;:!?)\"'”’]*$")
+
+
+def reads_as_prose(line: str) -> bool:
+    """Whether a line is made of English words rather than code: mostly plain words, at least
+    one function word ("the", "of", "you" ...), no code symbols. Plain-text documents (licences,
+    RFCs, e-mails) indent their prose, so indentation alone does not make code.
+
+    >>> reads_as_prose("      (b) You must cause any modified files to carry prominent notices")
+    True
+    >>> reads_as_prose("    total = sum(x for x in values)"), reads_as_prose("    pip install requests flask")
+    (False, False)
+    """
+    words = line.split()
+    if len(words) < 4 or _CODE_SYMBOLS.search(line):
+        return False
+    plain = sum(1 for word in words if _PROSE_WORD.match(word))
+    function = sum(1 for word in words if word.strip(".,;:!?()\"'“”‘’").lower() in STOPWORDS)
+    return plain >= 0.7 * len(words) and function >= 1
+
+
+# The short last line of a wrapped paragraph ("       Corresponding Source."): words and a full stop.
+_ENDS_A_WRAPPED_SENTENCE = re.compile(r"^[ \t]+(?:[A-Za-z][A-Za-z'’-]*[ \t]+){0,3}[A-Za-z][A-Za-z'’-]*[.!?;:,][\"'”’)]*[ \t]*$")
+_COMMENT = re.compile(r"^[ \t]*(?:#|//|/\*|\*|\"\"\"|\'\'\')")
+# Lines only code writes: a triple quote, a line left open by a bracket, a line of closing brackets.
+_CODE_PUNCTUATION = re.compile(r"\"\"\"|\'\'\'|[(\[{]\s*$|^\s*[)\]}]+[)\]},;:]*\s*$")
+
+
+def _code_line(line: str) -> bool | None:
+    """Whether ``line`` is code: True, False, or None for an indented line of prose — code in a
+    block that holds code (a docstring, a comment), prose otherwise (an indented paragraph)."""
+    if _CODE_PROMPT.match(line) or _CODE_START.match(line) or _CODE_PUNCTUATION.search(line):
+        return True
+    if _CODE_EXPRESSION.match(line) and not reads_as_prose(line):
+        return True
+    if not line.startswith(("    ", "\t")):
+        return False
+    if _COMMENT.match(line):
+        return True
+    if reads_as_prose(line) or _ENDS_A_WRAPPED_SENTENCE.match(line):
+        return None
+    return True
+
+
+def _code_lines(lines: Sequence[str]) -> int:
+    """How many of a block's lines are code (see :func:`_code_line`)."""
+    kinds = [_code_line(line) for line in lines]
+    code = sum(1 for kind in kinds if kind)
+    return code + sum(1 for kind in kinds if kind is None) if code else 0
 
 
 def _blocks(text: str, start: int, end: int) -> list[list[Span]]:
@@ -136,7 +190,7 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
     # colon inside, end no sentence.
     numbered = _SECTION_NUMBER.match(lines[0])
     title = lines[0][numbered.end() :] if numbered else lines[0]
-    prose = _ENDS_SENTENCE.search(title) if numbered else _SENTENCE_PUNCTUATION.search(title)
+    prose = (_ENDS_SENTENCE.search(title) and not _titled(title)) if numbered else _SENTENCE_PUNCTUATION.search(title)
     if len(lines) == 1 and len(title.split()) <= HEADING_MAX_WORDS and not prose:
         out.append(Segment("heading", first_a, first_b))  # a title line: short, no end punctuation
         return False
@@ -197,7 +251,7 @@ def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]
             out.append(Segment("code", block[session][0], block[-1][1]))
             pending_marker = False
             continue
-        code_lines = sum(_looks_like_code(line) for line in lines)
+        code_lines = _code_lines(lines)
         if code_lines and (len(lines) == 1 and _CODE_PROMPT.match(lines[0]) or len(lines) > 1 and code_lines * 2 >= len(lines)):
             out.append(Segment("code", block[0][0], block[-1][1]))
             pending_marker = False
@@ -222,10 +276,29 @@ def _numbered_titles(text: str, out: list[Segment]) -> list[Segment]:
             and "\n" not in title
             and title[:1].isupper()
             and len(title.split()) <= HEADING_MAX_WORDS
-            and not _ENDS_SENTENCE.search(title)
+            and (not _ENDS_SENTENCE.search(title) or _titled(title))
         ):
             out[i] = Segment("heading", line_start, segment.end)
     return out
+
+
+TITLE_MAX_WORDS = 10
+
+
+def _titled(line: str) -> bool:
+    """Whether ``line`` is written as a title: at most :data:`TITLE_MAX_WORDS` words, every word
+    but the small ones capitalised, at most a final period. Plain-text licences and manuals end
+    their numbered headings with one ("2. Conveying Modified Versions."); a numbered step
+    ("1. Run the installer.") is a sentence.
+
+    >>> _titled("Conveying Modified Versions."), _titled("Exception to Section 3 of the GNU GPL."), _titled("Run the installer.")
+    (True, True, False)
+    """
+    words = line.strip().removesuffix(".").split()
+    if not words or len(words) > TITLE_MAX_WORDS or _SENTENCE_PUNCTUATION.search(" ".join(words) + " "):
+        return False
+    significant = [w for w in words if w.lower() not in STOPWORDS]
+    return bool(significant) and all(w[:1].isupper() or w[:1].isdigit() for w in significant)
 
 
 @dataclass(frozen=True)
@@ -463,37 +536,48 @@ def render_quote(text: str, start: int, end: int, *, marker: str, bold: bool, pa
         chosen = [Piece("text", start, end, 0)]
     rendered: list[str] = []
     prose: list[str] = []
+    items: list[str] = []  # the current list, an item per entry
     marked = False
 
-    def flush_prose() -> None:
+    def emphasised(line: str) -> str:
+        return f"**{line}**" if bold else line
+
+    def mark(line: str) -> str:
         nonlocal marked
+        if marked:
+            return line
+        marked = True
+        return f"{line} {marker}"
+
+    def flush() -> None:
         if prose:
-            line = " ".join(prose)
-            line = f"**{line}**" if bold else line
-            if not marked:
-                line += f" {marker}"
-                marked = True
-            rendered.append(line)
+            rendered.append(mark(emphasised(" ".join(prose))))
             prose.clear()
+        if items:
+            lines = [f"- {emphasised(item)}" for item in items]
+            lines[0] = mark(lines[0])  # a lead that is a list item is bold and cited like prose
+            rendered.append("\n".join(lines))
+            items.clear()
 
     previous: Piece | None = None
     for part in chosen:
         chunk = text[max(start, part.start) : min(end, part.end)]
         if part.kind == "text":
+            if items:
+                flush()
             prose.append(_inline_prose(chunk))
         elif part.kind == "item":
-            flush_prose()
-            if previous is not None and previous.kind == "item" and previous.block == part.block:
-                rendered[-1] += " " + _inline_prose(chunk)
-            elif rendered and rendered[-1].startswith("- "):
-                rendered[-1] += "\n- " + _inline_prose(chunk)
+            if prose:
+                flush()
+            if items and previous is not None and previous.kind == "item" and previous.block == part.block:
+                items[-1] += " " + _inline_prose(chunk)  # another sentence of the same item
             else:
-                rendered.append("- " + _inline_prose(chunk))
+                items.append(_inline_prose(chunk))
         else:
-            flush_prose()
+            flush()
             rendered.append(_code_block(chunk))
         previous = part
-    flush_prose()
+    flush()
     if not marked:
         rendered.append(marker)
     return "\n\n".join(rendered)

@@ -115,8 +115,11 @@ def test_render_quote_keeps_code_as_code_and_drops_markup():
     rendered = render_quote(MARKDOWN, start, end, marker="[1]", bold=True)
     assert rendered.startswith("**To start the hive, run this:** [1]\n\n```text\nhive --start <b>\nhive --status\n```")
     items = render_quote(MARKDOWN, MARKDOWN.index("first"), len(MARKDOWN), marker="[2]", bold=False)
-    assert items == "- first item with a link\n- second item\n\n[2]"
+    assert items == "- first item with a link [2]\n- second item"  # the marker cites the list it follows
     assert "](" not in items and "**" not in items
+    # A lead that is a list item is bold like a lead sentence.
+    lead = render_quote(MARKDOWN, MARKDOWN.index("first"), len(MARKDOWN), marker="[1]", bold=True)
+    assert lead == "- **first item with a link** [1]\n- **second item**"
 
 
 def test_render_quote_makes_document_text_inert():
@@ -253,3 +256,50 @@ def test_a_lone_numbered_title_is_a_heading_but_a_numbered_list_stays_a_list():
     # An item that reads as a sentence, or under a marker on a line of its own, stays an item.
     assert _kinds("Intro.\n\n1. Install it first.\n\nDone now.")[1] == ("item", "Install it first.")
     assert _kinds("Intro.\n\n1.\n\nInstall it\n\nDone now.")[1] == ("item", "Install it")
+
+
+APACHE_LIKE = """   4. Redistribution. You may reproduce and distribute copies of the
+      Work or Derivative Works thereof in any medium, with or without
+      modifications, and in Source or Object form, provided that You
+      meet the following conditions:
+
+      (a) You must give any other recipients of the Work or
+          Derivative Works a copy of this License; and
+
+      (b) You must cause any modified files to carry prominent notices
+          stating that You changed the files; and"""
+
+LGPL_LIKE = """  You may convey a covered work under sections 3 and 4 of this License
+without being bound by section 3 of the GNU GPL.
+
+  2. Conveying Modified Versions.
+
+  If you modify a copy of the Library, and, in your modifications, a
+facility refers to a function or data to be supplied by an Application."""
+
+
+def test_indented_prose_of_a_plain_text_document_is_prose_not_code():
+    # Licences, RFCs and e-mails indent their paragraphs: indentation alone does not make code.
+    kinds = _kinds(APACHE_LIKE)
+    assert [k for k, _ in kinds] == ["item", "item", "item"]
+    assert kinds[2] == ("item", "You must cause any modified files to carry prominent notices\n          stating that You changed the files; and")
+    parts = pieces(APACHE_LIKE)
+    start = APACHE_LIKE.index("You must cause")
+    assert not is_code(parts, start, start + 20)
+    # The lettered marker is not quoted, nor the numbered title ending with a period.
+    assert APACHE_LIKE[slice(*trim_quote(APACHE_LIKE, start - 4, start + 30))].startswith("You must cause")
+    assert [k for k, _ in _kinds(LGPL_LIKE)] == ["text", "heading", "text"]
+    heading = LGPL_LIKE.index("  2. Conveying")
+    assert LGPL_LIKE[slice(*trim_quote(LGPL_LIKE, heading, len(LGPL_LIKE)))].startswith("If you modify")
+    assert LGPL_LIKE[slice(*trim_quote(LGPL_LIKE, 0, heading + 20))].endswith("section 3 of the GNU GPL.")
+
+
+def test_code_stays_code_with_its_docstrings_comments_and_data_lines():
+    docstring = 'class MyHandler:\n    """\n    A simple handler for logging events. It runs in the listener process and\n    dispatches events to loggers.\n    """'
+    assert _kinds(docstring) == [("code", docstring)]
+    query = "cur.execute(\"\"\"\n    INSERT INTO movie VALUES\n        ('Monty Python and the Holy Grail', 1975, 8.2),\n        ('And Now for Something Completely Different', 1971, 7.5)\n\"\"\")"
+    assert _kinds(query) == [("code", query)]
+    commented = "# Next two import lines for this demo only\nfrom random import choice, random\nimport time"
+    assert _kinds(commented) == [("code", commented)]
+    indented = "Run it:\n\n    pip install requests flask\n    python -m http.server 8000"
+    assert _kinds(indented)[1][0] == "code"
