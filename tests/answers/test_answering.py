@@ -221,10 +221,10 @@ def test_a_supporting_quote_that_introduces_code_brings_the_code():
     assert "$ cat /srv/honey/prices.txt" in answer.text and "The file is plain text" not in answer.text
 
 
-def test_a_word_formed_from_one_the_index_uses_is_not_missing():
+def _missing_terms(texts):
+    """``missing_terms`` of a question asked over an index of ``texts`` (the first five are the hits)."""
     from qa.answers.answering import answer_signals
 
-    texts = [f"Troops of the Democratic People's Republic of Korea were deployed, report {i} says." for i in range(40)]
     hits = [_hit(t, i, source=f"/d/{i}.md") for i, t in enumerate(texts[:5], 1)]
     lexical = LexicalIndex.build([content_terms(t) for t in texts])
 
@@ -233,9 +233,21 @@ def test_a_word_formed_from_one_the_index_uses_is_not_missing():
         weights = term_weights(question, lexical)
         return answer_signals(question, hits, scored, weights=weights, lexical=lexical, query_terms=content_terms(question), depth=5)["missing_terms"]
 
+    return missing
+
+
+def test_a_word_formed_from_one_the_index_uses_is_not_missing():
+    missing = _missing_terms([f"Troops of the Democratic People's Republic of Korea were deployed, report {i} says." for i in range(40)])
     assert missing("Which Korea troops were deployed?") == 0.0
     assert missing("Which Korean troops were deployed?") == 0.0  # "korean": the stemmer keeps it apart
     assert missing("Which Koreanish troops were deployed?") > 0.2  # four letters more: another word
+
+
+def test_a_word_whose_negation_the_index_uses_is_not_missing():
+    missing = _missing_terms([f"Each contributor grants an irrevocable licence, clause {i} says; the grant is unlimited." for i in range(40)])
+    assert missing("Is the licence revocable?") == 0.0  # the text says "irrevocable"
+    assert missing("Is the grant limited?") == 0.0  # "unlimited"
+    assert missing("Is the licence transferable?") > 0.2  # neither it nor a negation of it occurs
 
 
 def test_a_one_word_field_name_is_never_a_supporting_quote():
