@@ -323,11 +323,33 @@ def pieces(text: str) -> list[Piece]:
     out: list[Piece] = []
     for index, segment in enumerate(segments(text)):
         if segment.kind in ("text", "item"):
-            for a, b in split_sentences(text, segment.start, segment.end):
-                out.append(Piece(segment.kind, a, b, index))
+            sentences = split_sentences(text, segment.start, segment.end)
+            for n, (a, b) in enumerate(sentences):
+                run_in = n == 0 and len(sentences) > 1 and _run_in_title(text, a, b)
+                out.append(Piece("heading" if run_in else segment.kind, a, b, index))
         else:
             out.append(Piece(segment.kind, segment.start, segment.end, index))
     return out
+
+
+def _run_in_title(text: str, start: int, end: int) -> bool:
+    """Whether the sentence ``text[start:end]``, first of its paragraph, is a numbered title run
+    into the paragraph ("8. Limitation of Liability. In no event ..."): a section number before it
+    on its line (or opening it) and two or more capitalised words.
+
+    >>> t = "8. Limitation of Liability. In no event shall any Contributor be liable."
+    >>> _run_in_title(t, 3, 27), _run_in_title("1. Install it. Then run it.", 3, 14)
+    (True, False)
+    """
+    line_start = text.rfind("\n", 0, start) + 1
+    sentence = text[start:end]
+    numbered = _SECTION_NUMBER.match(sentence)
+    if numbered:
+        sentence = sentence[numbered.end() :]
+    elif not _NUMBER_MARKER.match(text[line_start:start]):
+        return False
+    significant = [w for w in sentence.strip().removesuffix(".").split() if w.lower() not in STOPWORDS]
+    return len(significant) >= 2 and _titled(sentence)
 
 
 def _inside(parts: Sequence[Piece], start: int, end: int) -> list[int]:

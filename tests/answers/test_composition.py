@@ -303,3 +303,22 @@ def test_code_stays_code_with_its_docstrings_comments_and_data_lines():
     assert _kinds(commented) == [("code", commented)]
     indented = "Run it:\n\n    pip install requests flask\n    python -m http.server 8000"
     assert _kinds(indented)[1][0] == "code"
+
+
+def test_a_numbered_title_run_into_its_paragraph_is_a_heading_not_a_quote():
+    text = (
+        "   7. You are solely responsible for determining the appropriateness of using or\n"
+        "      redistributing the Work.\n\n"
+        "   8. Limitation of Liability. In no event and under no legal theory shall any\n"
+        "      Contributor be liable to You for damages."
+    )
+    kinds = [(p.kind, text[p.start : p.end]) for p in pieces(text)]
+    assert ("heading", "Limitation of Liability.") in kinds
+    assert kinds[-1][0] == "item" and kinds[-1][1].startswith("In no event")
+    # A quote that runs into the title stops before it, and the title is never rendered.
+    start, end = trim_quote(text, 0, text.index("In no event"))
+    assert text[start:end].endswith("redistributing the Work.")
+    assert "Limitation" not in render_quote(text, 0, len(text), marker="[1]", bold=False)
+    # A numbered step is not a title.
+    steps = "1. Install it. Then run it from the menu."
+    assert [p.kind for p in pieces(steps)] == ["item", "item"]
