@@ -66,6 +66,30 @@ def file_name(source: str) -> str:
     return os.path.basename(path) + (f"#{record}" if record else "")
 
 
+def unwrapped(text: str, start: int, end: int) -> str:
+    r"""``text[start:end]`` with the line breaks inside its prose turned into spaces (a
+    hard-wrapped sentence reads as one line); code keeps its lines.
+
+    >>> t = "(a) You must give any other recipients of the Work or\n    Derivative Works a copy of this License; and"
+    >>> unwrapped(t, 4, len(t))
+    'You must give any other recipients of the Work or Derivative Works a copy of this License; and'
+    >>> unwrapped("Run it:\n\n$ make\n$ make test", 0, 27)
+    'Run it:\n\n$ make\n$ make test'
+    """
+    from .answers.composition import segments
+
+    out, position = [], start
+    for segment in segments(text):  # the whole text: a list marker before ``start`` still counts
+        a, b = max(start, segment.start), min(end, segment.end)
+        if a >= b:
+            continue
+        out.append(text[position:a])
+        out.append(text[a:b] if segment.kind == "code" else re.sub(r"[ \t]*\n[ \t]*", " ", text[a:b]))
+        position = b
+    out.append(text[position:end])
+    return "".join(out)
+
+
 def location_label(citation: Citation | Passage) -> str:
     """Section and page of a citation (or a passage), e.g. ``"Install > Linux, page 3"`` (may be empty)."""
     parts = []
@@ -323,7 +347,7 @@ def sources_html(answer: Answer | None, *, root: str | None = None, name: Callab
             f'<div class="qa-source-head"><strong>[{c.number}] {_escape(c.title)}</strong></div>'
             f'<div class="qa-source-meta">{_escape(name(c.source))}'
             f'{" · " + _escape(where) if where else ""} · score {c.score:.3f} · chars {c.start}–{c.end}</div>'
-            f'<div class="qa-source-answer">Answer sentence: <mark>{_escape(c.highlight)}</mark></div>'
+            f'<div class="qa-source-answer">Answer sentence: <mark>{_escape(unwrapped(c.text, c.highlight_start, c.highlight_end))}</mark></div>'
             f'<details><summary>Passage</summary><blockquote class="qa-passage">{highlighted_passage_html(c)}</blockquote></details>'
             "</div>"
         )

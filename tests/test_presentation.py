@@ -105,3 +105,15 @@ def test_small_helpers():
     assert display_source("/x/docs/a.jsonl#7", root="/x") == "docs/a.jsonl#7"
     assert display_source("/elsewhere/a.md", root="/x/y") == "/elsewhere/a.md"
     assert location_label(_citation(section=("Title <b>bold</b>",))) == ""
+
+
+def test_the_answer_sentence_of_hard_wrapped_text_reads_as_one_line_but_code_keeps_its_lines():
+    text = "      (b) You must cause any modified files to carry prominent notices\n          stating that You changed the files; and"
+    start = text.index("You")
+    citation = Citation(1, "p", "d", "/docs/LICENSE", "Apache License", text, 0, len(text), 0.5, start, len(text))
+    panel = sources_html(Answer(question="q", text="x [1]", citations=(citation,), confidence=0.9))
+    assert "<mark>You must cause any modified files to carry prominent notices stating that You changed the files; and</mark>" in panel
+    code = "Run it:\n\n$ make\n$ make test"
+    citation = Citation(1, "p", "d", "/docs/README", "Readme", code, 0, len(code), 0.5, 0, len(code))
+    panel = sources_html(Answer(question="q", text="x [1]", citations=(citation,), confidence=0.9))
+    assert "$ make<br>$ make test" in panel
