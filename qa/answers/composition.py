@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..text import STOPWORDS, looks_hard_wrapped, split_sentences
+from ..text import STOPWORDS, is_title, looks_hard_wrapped, split_sentences
 
 Span = tuple[int, int]
 
@@ -190,7 +190,7 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
     # colon inside, end no sentence.
     numbered = _SECTION_NUMBER.match(lines[0])
     title = lines[0][numbered.end() :] if numbered else lines[0]
-    prose = (_ENDS_SENTENCE.search(title) and not _titled(title)) if numbered else _SENTENCE_PUNCTUATION.search(title)
+    prose = (_ENDS_SENTENCE.search(title) and not is_title(title)) if numbered else _SENTENCE_PUNCTUATION.search(title)
     if len(lines) == 1 and len(title.split()) <= HEADING_MAX_WORDS and not prose:
         out.append(Segment("heading", first_a, first_b))  # a title line: short, no end punctuation
         return False
@@ -276,29 +276,10 @@ def _numbered_titles(text: str, out: list[Segment]) -> list[Segment]:
             and "\n" not in title
             and title[:1].isupper()
             and len(title.split()) <= HEADING_MAX_WORDS
-            and (not _ENDS_SENTENCE.search(title) or _titled(title))
+            and (not _ENDS_SENTENCE.search(title) or is_title(title))
         ):
             out[i] = Segment("heading", line_start, segment.end)
     return out
-
-
-TITLE_MAX_WORDS = 10
-
-
-def _titled(line: str) -> bool:
-    """Whether ``line`` is written as a title: at most :data:`TITLE_MAX_WORDS` words, every word
-    but the small ones capitalised, at most a final period. Plain-text licences and manuals end
-    their numbered headings with one ("2. Conveying Modified Versions."); a numbered step
-    ("1. Run the installer.") is a sentence.
-
-    >>> _titled("Conveying Modified Versions."), _titled("Exception to Section 3 of the GNU GPL."), _titled("Run the installer.")
-    (True, True, False)
-    """
-    words = line.strip().removesuffix(".").split()
-    if not words or len(words) > TITLE_MAX_WORDS or _SENTENCE_PUNCTUATION.search(" ".join(words) + " "):
-        return False
-    significant = [w for w in words if w.lower() not in STOPWORDS]
-    return bool(significant) and all(w[:1].isupper() or w[:1].isdigit() for w in significant)
 
 
 @dataclass(frozen=True)
@@ -349,7 +330,7 @@ def _run_in_title(text: str, start: int, end: int) -> bool:
     elif not _NUMBER_MARKER.match(text[line_start:start]):
         return False
     significant = [w for w in sentence.strip().removesuffix(".").split() if w.lower() not in STOPWORDS]
-    return len(significant) >= 2 and _titled(sentence)
+    return len(significant) >= 2 and is_title(sentence)
 
 
 def _inside(parts: Sequence[Piece], start: int, end: int) -> list[int]:

@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import DocumentError
 from ..progress import ProgressCallback, StageTracker
+from ..text import STOPWORDS, is_title
 from ..types import Document, FileRecord, Section
 from .formats import pdf_tables
 from .formats.assembly import Extracted, clean_inline
@@ -200,16 +201,64 @@ def _markdown_sections(text: str) -> tuple[tuple[Section, ...], str]:
         previous, previous_offset = line, offset
         offset += len(line) + 1
 
+    title = next((h for _, level, h in headings if level == 1), "")
+    return _nested_sections(headings, len(text)), title
+
+
+def _nested_sections(headings: list[tuple[int, int, str]], length: int) -> tuple[Section, ...]:
+    """``(offset, level, heading)`` in document order -> sections with their heading paths."""
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []
     for i, (start, level, heading) in enumerate(headings):
         while stack and stack[-1][0] >= level:
             stack.pop()
         stack.append((level, heading))
-        end = headings[i + 1][0] if i + 1 < len(headings) else len(text)
+        end = headings[i + 1][0] if i + 1 < len(headings) else length
         sections.append(Section(start, end, tuple(h for _, h in stack)))
-    title = next((h for _, level, h in headings if level == 1), "")
-    return tuple(sections), title
+    return tuple(sections)
+
+
+_NUMBERED_TITLE = re.compile(r"^\s{0,12}((?:\d+\.)*\d+)\.?\s+(\S.*?)\s*$")
+_UNDERLINE = re.compile(r"^\s{0,12}(=+|-+)\s*$")
+
+
+def plain_text_sections(text: str) -> tuple[Section, ...]:
+    r"""The headings a plain-text file shows without markup -> sections: a line alone in its
+    paragraph that is in capitals ("TERMS AND CONDITIONS", level 1), underlined with ``===`` or
+    ``---`` (levels 1 and 2), or numbered with a title of two or more capitalised words ("2.
+    Conveying Modified Versions.", "4.1 Installing From Source"; one level deeper per number).
+
+    >>> t = "TERMS AND CONDITIONS\n\n  0. Definitions Used Here.\n\n  Words mean things.\n\n  1. Install it\n\nDone."
+    >>> [(t[s.start:s.start + 12], s.path) for s in plain_text_sections(t)]
+    [('TERMS AND CO', ('TERMS AND CONDITIONS',)), ('  0. Definit', ('TERMS AND CONDITIONS', '0. Definitions Used Here.'))]
+    """
+    headings: list[tuple[int, int, str]] = []
+    lines = text.split("\n")
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line) + 1)
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or len(stripped) > 100:
+            continue
+        before_blank = i == 0 or not lines[i - 1].strip()
+        after = lines[i + 1] if i + 1 < len(lines) else ""
+        if before_blank and _UNDERLINE.match(after) and len(after.strip()) >= 3:
+            headings.append((offsets[i], 1 if after.strip().startswith("=") else 2, stripped))
+            continue
+        if not before_blank or after.strip():
+            continue  # a heading is a paragraph of its own
+        letters = [c for c in stripped if c.isalpha()]
+        if len(letters) >= 4 and all(c.isupper() for c in letters) and len(stripped.split()) <= 10:
+            headings.append((offsets[i], 1, stripped))
+            continue
+        numbered = _NUMBERED_TITLE.match(line)
+        if numbered:
+            title = numbered.group(2)
+            significant = [w for w in title.removesuffix(".").split() if w.lower() not in STOPWORDS]
+            if len(significant) >= 2 and is_title(title):
+                headings.append((offsets[i], 1 + numbered.group(1).count(".") + 1, stripped))
+    return _nested_sections(headings, len(text))
 
 
 def _front_matter_title(text: str) -> str:
@@ -275,7 +324,7 @@ def _load_text(path: Path, data: bytes, kind: str) -> list[Document]:
     first_line = text.strip().split("\n", 1)[0].strip()
     # A short first line with no final period reads as the title (as in news articles).
     title = first_line if 0 < len(first_line) <= 150 and not first_line.endswith(".") else None
-    return [Document.from_text(text, source=source, title=title, kind="text")]
+    return [Document.from_text(text, source=source, title=title, kind="text", sections=plain_text_sections(text))]
 
 
 def _load_html(path: Path, data: bytes) -> list[Document]:

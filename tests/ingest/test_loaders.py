@@ -39,6 +39,31 @@ def test_markdown_sections_and_title(tmp_path):
     assert doc.section_at(text.index("More.")) == ("Guide", "Setext")
 
 
+def test_plain_text_headings_become_sections(tmp_path):
+    text = (
+        "Widget Licence\n==============\n\n"
+        "                       TERMS AND CONDITIONS\n\n"
+        "  1. Grant of Rights.\n\n  You may use the widget anywhere.\n\n"
+        "  1.1 Limits on Use\n\n  Not on the moon.\n\n"
+        "  2. Conveying Modified Versions.\n\n  Say what you changed.\n\n"
+        "Steps\n-----\n\n1. Install it\n\n2. Run it\n\nDone.\n"
+    )
+    [doc] = load_file(write(tmp_path / "LICENSE.txt", text)).documents
+    assert doc.title == "Widget Licence"
+    # A line in capitals is a top-level heading, as one underlined with "=" is; numbers nest.
+    assert doc.section_at(text.index("==")) == ("Widget Licence",)
+    assert doc.section_at(text.index("anywhere")) == ("TERMS AND CONDITIONS", "1. Grant of Rights.")
+    assert doc.section_at(text.index("moon")) == ("TERMS AND CONDITIONS", "1. Grant of Rights.", "1.1 Limits on Use")
+    assert doc.section_at(text.index("Say what")) == ("TERMS AND CONDITIONS", "2. Conveying Modified Versions.")
+    # Numbered steps are no titles; an underlined line is one.
+    assert doc.section_at(text.index("Done.")) == ("TERMS AND CONDITIONS", "Steps")
+    passages = chunk_document(doc)
+    assert any(p.section == ("TERMS AND CONDITIONS", "1. Grant of Rights.") and "anywhere" in p.text for p in passages)
+    # A news article (a title line, then one paragraph per line) has no headings to find.
+    [article] = load_file(write(tmp_path / "news.txt", "Big news today\nSomething happened. It was big.\nNOTHING ELSE IS KNOWN YET\n")).documents
+    assert article.sections == ()
+
+
 def test_markdown_front_matter_title(tmp_path):
     [doc] = load_file(write(tmp_path / "p.md", "---\ntitle: \"Front\"\n---\nBody text.\n")).documents
     assert doc.title == "Front"
