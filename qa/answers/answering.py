@@ -259,42 +259,17 @@ def answer_signals(
     }
 
 
-# A word the stemmer keeps apart from the one it is formed from ("korean" / "korea") still counts
-# as used by the index when that word is: at most this many letters longer, and never shorter
-# than SHORTEST_BASE itself (four letters would match far too much: "plan" in "plant").
-DERIVED_EXTRA_LETTERS = 2
-SHORTEST_BASE = 5
-
-
-# A word and its negation are one subject: "Is the licence revocable?" is about what a text
-# calling it "irrevocable" says. Prefixes tried on either side, the rest being SHORTEST_BASE
-# letters or more.
-NEGATING_PREFIXES = ("un", "in", "ir", "im", "il", "non", "dis")
-
-
 def in_vocabulary(term: str, lexical: LexicalIndex) -> bool:
-    """Whether the index uses ``term`` (a stem), the word it is formed from, or its negation: a
-    question about "North Korean troops" is not about something the documents never mention when
-    they say "Korea" throughout, nor is "revocable" where they say "irrevocable".
+    """Whether the index uses ``term`` (a stem), the word it is formed from, or its negation
+    (:meth:`qa.index.lexical.LexicalIndex.known_form`): a question about "North Korean troops" is
+    not about something the documents never mention when they say "Korea" throughout, nor is
+    "revocable" where they say "irrevocable".
 
     >>> index = LexicalIndex.build([["korea", "statement", "irrevoc"]])
-    >>> in_vocabulary("korean", index), in_vocabulary("statement", index), in_vocabulary("kor", index)
-    (True, True, False)
-    >>> in_vocabulary("revoc", index), in_vocabulary("unrevoc", index), in_vocabulary("revok", index)
+    >>> in_vocabulary("korean", index), in_vocabulary("revoc", index), in_vocabulary("kor", index)
     (True, True, False)
     """
-    if lexical.document_frequency(term):
-        return True
-    if any(lexical.document_frequency(term[:-extra]) for extra in range(1, DERIVED_EXTRA_LETTERS + 1) if len(term) - extra >= SHORTEST_BASE):
-        return True
-    if len(term) >= SHORTEST_BASE and any(lexical.document_frequency(prefix + term) for prefix in NEGATING_PREFIXES):
-        return True
-    for prefix in NEGATING_PREFIXES:  # "irrevocable" asked, "revocable" (or "unrevocable") written
-        base = term[len(prefix) :]
-        if term.startswith(prefix) and len(base) >= SHORTEST_BASE:
-            if lexical.document_frequency(base) or any(lexical.document_frequency(other + base) for other in NEGATING_PREFIXES if other != prefix):
-                return True
-    return False
+    return lexical.known_form(term) is not None
 
 
 # Names a question can ask about that the word index splits apart: dotted identifiers

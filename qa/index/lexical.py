@@ -17,6 +17,16 @@ BM25_K1 = 0.9
 BM25_B = 0.4
 
 
+# A word the stemmer keeps apart from the one it is formed from ("korean" / "korea") is that word:
+# at most this many letters longer, and never shorter than SHORTEST_BASE itself (four letters
+# would match far too much: "plan" in "plant").
+DERIVED_EXTRA_LETTERS = 2
+SHORTEST_BASE = 5
+# A word and its negation are one subject: "Is the licence revocable?" is about what a text
+# calling it "irrevocable" says.
+NEGATING_PREFIXES = ("un", "in", "ir", "im", "il", "non", "dis")
+
+
 def top_k_positive(scores: np.ndarray, k: int) -> np.ndarray:
     """Rows of the ``k`` highest positive ``scores``, best first (ties by row).
 
@@ -98,6 +108,32 @@ class LexicalIndex:
             return 0
         indptr = self._model.scores["indptr"]
         return int(indptr[ids[0] + 1] - indptr[ids[0]])
+
+    def known_form(self, term: str) -> str | None:
+        """``term`` (a stem) if the index uses it, else a form of it the index uses — the word it
+        is formed from ("korean" -> "korea", two letters at most, a base of :data:`SHORTEST_BASE`
+        letters or more) or its negation ("revoc" -> "irrevoc", "unlimit" -> "limit") — else None.
+
+        >>> index = LexicalIndex.build([["korea", "statement", "irrevoc"]])
+        >>> [index.known_form(t) for t in ("statement", "korean", "revoc", "unrevoc", "kor", "revok")]
+        ['statement', 'korea', 'irrevoc', 'irrevoc', None, None]
+        """
+        if self.document_frequency(term):
+            return term
+        for extra in range(1, DERIVED_EXTRA_LETTERS + 1):
+            if len(term) - extra >= SHORTEST_BASE and self.document_frequency(term[:-extra]):
+                return term[:-extra]
+        if len(term) >= SHORTEST_BASE:
+            for prefix in NEGATING_PREFIXES:
+                if self.document_frequency(prefix + term):
+                    return prefix + term
+        for prefix in NEGATING_PREFIXES:  # "irrevocable" asked, "revocable" (or "unrevocable") written
+            base = term[len(prefix) :]
+            if term.startswith(prefix) and len(base) >= SHORTEST_BASE:
+                for form in (base, *(other + base for other in NEGATING_PREFIXES if other != prefix)):
+                    if self.document_frequency(form):
+                        return form
+        return None
 
     def term_idf(self, term: str) -> float:
         """The idf of one term; a term absent from the index gets the idf of a term with df = 0

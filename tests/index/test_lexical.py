@@ -95,3 +95,13 @@ def test_rows_with_is_the_posting_list():
     for term in ("cat", "dog", "sat", "bird", "unknown"):
         assert index.rows_with(term).tolist() == [i for i, d in enumerate(DOCS) if term in d]
     assert LexicalIndex.build([]).rows_with("cat").tolist() == []
+
+
+
+def test_known_form_of_a_term_is_itself_its_base_or_its_negation():
+    index = LexicalIndex.build([["korea", "troop"], ["irrevoc", "licenc"], ["unlimit", "grant"], ["plant"]])
+    assert index.known_form("troop") == "troop"
+    assert index.known_form("korean") == "korea"  # two letters more than a word it uses
+    assert index.known_form("revoc") == "irrevoc" and index.known_form("limit") == "unlimit"  # its negation
+    assert index.known_form("unrevoc") == "irrevoc"  # another negation of it
+    assert [index.known_form(t) for t in ("plan", "kor", "transfer")] == [None, None, None]  # too short, or nothing like it
