@@ -27,8 +27,8 @@ Span = tuple[int, int]
 _MARKER_ONLY = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)])[ \t]*$")
 _NUMBER_MARKER = re.compile(r"^[ \t]*\d{1,3}\.[ \t]+$")  # "6. " before an item's text on its line
 # Markers of list items: bullets, "1." / "1)", and the lettered or roman ones of legal and
-# technical text: "(a)", "(iv)", "(2)".
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)]|\((?:[a-z]|[ivx]{1,4}|\d{1,3})\))[ \t]+(?=\S)")
+# technical text: "(a)", "a)", "(iv)", "(2)".
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)]|[a-z]\)|\((?:[a-z]|[ivx]{1,4}|\d{1,3})\))[ \t]+(?=\S)")
 _ATX_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _SETEXT_RULE = re.compile(r"^[ \t]{0,3}(?:=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)")

@@ -322,3 +322,10 @@ def test_a_numbered_title_run_into_its_paragraph_is_a_heading_not_a_quote():
     # A numbered step is not a title.
     steps = "1. Install it. Then run it from the menu."
     assert [p.kind for p in pieces(steps)] == ["item", "item"]
+
+
+def test_lettered_items_lose_their_marker_in_a_quote():
+    text = "   d) Do one of the following:\n\n   e) Provide Installation Information, but only if you would otherwise be\n   required to provide such information."
+    assert [(s.kind, text[s.start : s.end][:10]) for s in segments(text)] == [("item", "Do one of "), ("item", "Provide In")]
+    start, end = trim_quote(text, text.index("e)"), len(text))
+    assert text[start:end].startswith("Provide Installation Information")
