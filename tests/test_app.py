@@ -691,10 +691,8 @@ def test_browser_a_withheld_answer_names_its_closest_passages_as_inert_text(serv
     _upload(page, hostile)
     page.get_by_role("tab", name="Chat").click()
     page.get_by_text("Settings").first.click()
-    threshold = page.locator("#setting-threshold input[type=number]")
-    threshold.fill("1")
-    threshold.press("Enter")
-    page.wait_for_function("document.querySelector('#setting-threshold input[type=range]').value === '1'", timeout=10_000)
+    page.locator("#setting-threshold input[type=range]").fill("1")  # no answer reaches it
+    page.wait_for_function("Number(document.querySelector('#setting-threshold input[type=number]').value) === 1", timeout=30_000)
     _ask(page, "What is the secret launch code of the zebra project?")
     page.wait_for_function("document.querySelector('#chat') && document.querySelector('#chat').innerText.includes('No answer shown')", timeout=60_000)
     nearest = page.locator("#chat details.qa-nearest").last
