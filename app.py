@@ -22,7 +22,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # Gradio's queue keeps timing records of its latest events (10,000 by default) and, by default,
@@ -864,19 +864,27 @@ def collection_dirs(indexes: list[Path] | None, collections: Path | None) -> lis
     return dirs
 
 
-def _restore_settings(saved: Any) -> tuple[Any, Any, Any]:
-    """The settings kept in the browser, each only if it is valid (else left as it is)."""
+def _restore_settings(saved: Any, defaults: Mapping[str, Any] | None = None) -> tuple[Any, Any, Any]:
+    """The settings kept in the browser, each only if it is valid and differs from ``defaults``
+    (what the controls show already); anything else is left as it is, so a setting changed while
+    the page was loading is not overwritten by a restore that carries nothing new.
+
+    >>> _restore_settings({"k": 3, "mode": "bogus", "threshold": 0.2}, {"k": 5, "mode": "hybrid", "threshold": 0.2})
+    (3, {'__type__': 'update'}, {'__type__': 'update'})
+    """
     import gradio as gr
 
     from qa.retrieval.hybrid import MODES
 
     saved = saved if isinstance(saved, dict) else {}
+    defaults = defaults or {}
     k, mode, threshold = saved.get("k"), saved.get("mode"), saved.get("threshold")
-    return (
+    restored = (
         k if isinstance(k, (int, float)) and not isinstance(k, bool) and 1 <= k <= 10 else gr.update(),
         mode if mode in MODES else gr.update(),
         threshold if isinstance(threshold, (int, float)) and not isinstance(threshold, bool) and 0 <= threshold <= 1 else gr.update(),
     )
+    return tuple(gr.update() if name in defaults and value == defaults[name] else value for name, value in zip(("k", "mode", "threshold"), restored))
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -1009,11 +1017,11 @@ def build_ui(apps: Collections | ChatApp, *, examples: list[str] | None = None):
                         copy_button.click(None, inputs=copied, js="(text) => { navigator.clipboard.writeText(text || ''); }", api_visibility="private")
                         # The settings survive a reload too; what the browser hands back is checked
                         # like any input when it is used.
-                        saved = gr.BrowserState(
-                            {"k": 5, "mode": app.qa.search_settings.mode, "threshold": settings.abstain_threshold},
-                            storage_key="grounded-qa-settings",
+                        defaults = {"k": 5, "mode": app.qa.search_settings.mode, "threshold": settings.abstain_threshold}
+                        saved = gr.BrowserState(dict(defaults), storage_key="grounded-qa-settings")
+                        demo.load(
+                            lambda stored: _restore_settings(stored, defaults), inputs=saved, outputs=[k, mode, threshold], api_visibility="private"
                         )
-                        demo.load(_restore_settings, inputs=saved, outputs=[k, mode, threshold], api_visibility="private")
                         for control in (k, mode, threshold):
                             control.change(
                                 lambda k_, mode_, threshold_: {"k": k_, "mode": mode_, "threshold": threshold_},
