@@ -422,6 +422,22 @@ def _upload(page, path):
     page.wait_for_function("!document.querySelector('#add-button').disabled", timeout=30_000)
 
 
+def _set_slider(page, elem_id, value, attempts=3):
+    """Set a settings slider and wait until its number box shows the value. A change made while
+    the page is still settling (the first page a fresh server serves) can be lost: it is made again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _ in range(attempts):
+        page.locator(f"{elem_id} input[type=range]").fill(value)
+        try:
+            page.wait_for_function(f"Number(document.querySelector('{elem_id} input[type=number]').value) === {float(value)}", timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    shown = page.evaluate(f"[document.querySelector('{elem_id} input[type=range]').value, document.querySelector('{elem_id} input[type=number]').value]")
+    raise AssertionError(f"{elem_id} did not take {value} in {attempts} attempts: slider and box show {shown}")
+
+
 def _ask(page, question):
     box = page.locator("#question textarea")
     box.fill(question)
@@ -691,8 +707,7 @@ def test_browser_a_withheld_answer_names_its_closest_passages_as_inert_text(serv
     _upload(page, hostile)
     page.get_by_role("tab", name="Chat").click()
     page.get_by_text("Settings").first.click()
-    page.locator("#setting-threshold input[type=range]").fill("1")  # no answer reaches it
-    page.wait_for_function("Number(document.querySelector('#setting-threshold input[type=number]').value) === 1", timeout=30_000)
+    _set_slider(page, "#setting-threshold", "1")  # no answer reaches it
     _ask(page, "What is the secret launch code of the zebra project?")
     page.wait_for_function("document.querySelector('#chat') && document.querySelector('#chat').innerText.includes('No answer shown')", timeout=60_000)
     nearest = page.locator("#chat details.qa-nearest").last
