@@ -89,20 +89,22 @@ TITLE_MAX_WORDS = 10
 _INNER_PUNCTUATION = re.compile(r"[.!?…:;][\"'”’»)\]]*\s")
 
 
-def is_title(line: str) -> bool:
-    """Whether ``line`` is written as a title: at most :data:`TITLE_MAX_WORDS` words, every word
-    but the small ones capitalised, at most a final period. Plain-text licences and manuals end
-    their numbered headings with one ("2. Conveying Modified Versions."); a numbered step
-    ("1. Run the installer.") is a sentence.
+def is_title(line: str, *, min_words: int = 1) -> bool:
+    """Whether ``line`` is written as a title: at most :data:`TITLE_MAX_WORDS` words, at least
+    ``min_words`` of them not small ones and all those capitalised, at most a final period.
+    Plain-text licences and manuals end their numbered headings with one ("2. Conveying Modified
+    Versions."); a numbered step ("1. Run the installer.") is a sentence.
 
     >>> is_title("Conveying Modified Versions."), is_title("Exception to Section 3 of the GNU GPL."), is_title("Run the installer.")
     (True, True, False)
+    >>> is_title("Definitions."), is_title("Definitions.", min_words=2)
+    (True, False)
     """
     words = line.strip().removesuffix(".").split()
     if not words or len(words) > TITLE_MAX_WORDS or _INNER_PUNCTUATION.search(" ".join(words) + " "):
         return False
     significant = [w for w in words if w.lower() not in STOPWORDS]
-    return bool(significant) and all(w[:1].isupper() or w[:1].isdigit() for w in significant)
+    return len(significant) >= max(1, min_words) and all(w[:1].isupper() or w[:1].isdigit() for w in significant)
 
 
 def split_blocks(text: str, start: int = 0, end: int | None = None) -> list[Span]:

@@ -329,8 +329,7 @@ def _run_in_title(text: str, start: int, end: int) -> bool:
         sentence = sentence[numbered.end() :]
     elif not _NUMBER_MARKER.match(text[line_start:start]):
         return False
-    significant = [w for w in sentence.strip().removesuffix(".").split() if w.lower() not in STOPWORDS]
-    return len(significant) >= 2 and is_title(sentence)
+    return is_title(sentence, min_words=2)
 
 
 def _inside(parts: Sequence[Piece], start: int, end: int) -> list[int]:

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from ..errors import DocumentError
 from ..progress import ProgressCallback, StageTracker
-from ..text import STOPWORDS, is_title
+from ..text import is_title
 from ..types import Document, FileRecord, Section
 from .formats import pdf_tables
 from .formats.assembly import Extracted, clean_inline
@@ -254,9 +254,7 @@ def plain_text_sections(text: str) -> tuple[Section, ...]:
             continue
         numbered = _NUMBERED_TITLE.match(line)
         if numbered:
-            title = numbered.group(2)
-            significant = [w for w in title.removesuffix(".").split() if w.lower() not in STOPWORDS]
-            if len(significant) >= 2 and is_title(title):
+            if is_title(numbered.group(2), min_words=2):
                 headings.append((offsets[i], 1 + numbered.group(1).count(".") + 1, stripped))
     return _nested_sections(headings, len(text))
 
