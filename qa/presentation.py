@@ -13,6 +13,7 @@ import os
 import re
 from typing import Callable, Mapping, Sequence
 
+from .answers.composition import segments
 from .retrieval.hybrid import distinct_passages
 from .types import Answer, Citation, Document, FileRecord, Hit, Passage
 
@@ -76,8 +77,6 @@ def unwrapped(text: str, start: int, end: int) -> str:
     >>> unwrapped("Run it:\n\n$ make\n$ make test", 0, 27)
     'Run it:\n\n$ make\n$ make test'
     """
-    from .answers.composition import segments
-
     out, position = [], start
     for segment in segments(text):  # the whole text: a list marker before ``start`` still counts
         a, b = max(start, segment.start), min(end, segment.end)
@@ -259,17 +258,20 @@ def nearest_passages(answer: Answer, limit: int = NEAREST_PASSAGES) -> list[Hit]
     return [hits[i] for i in distinct_passages([h.passage for h in hits], limit)]
 
 
+def _source_meta(source_name: str, where: str, score: float, start: int, end: int) -> str:
+    """The grey line under a source card's title: file, section/page, score, offsets (escaped)."""
+    return f'<div class="qa-source-meta">{_escape(source_name)}{" · " + _escape(where) if where else ""} · score {score:.3f} · chars {start}–{end}</div>'
+
+
 def _nearest_cards(hits: Sequence[Hit], name: Callable[[str], str]) -> str:
     cards = []
     for number, hit in enumerate(hits, 1):
         p = hit.passage
-        where = location_label(p)
         text = p.text if len(p.text) <= _PREVIEW_CHARS else p.text[:_PREVIEW_CHARS].rstrip() + "…"
         cards.append(
             f'<div class="qa-source qa-near" id="near-{number}">'
             f'<div class="qa-source-head"><strong>{_escape(p.title)}</strong></div>'
-            f'<div class="qa-source-meta">{_escape(name(p.source))}{" · " + _escape(where) if where else ""}'
-            f" · score {hit.score:.3f} · chars {p.start}–{p.end}</div>"
+            f"{_source_meta(name(p.source), location_label(p), hit.score, p.start, p.end)}"
             f'<blockquote class="qa-passage">{_escape(text)}</blockquote>'
             "</div>"
         )
@@ -341,12 +343,10 @@ def sources_html(answer: Answer | None, *, root: str | None = None, name: Callab
         return f'<div class="qa-sources qa-empty"><p>No sources: the documents do not answer this question.</p>{reason}{cards}</div>'
     cards = []
     for c in answer.citations:
-        where = location_label(c)
         cards.append(
             f'<div class="qa-source" id="source-{c.number}">'
             f'<div class="qa-source-head"><strong>[{c.number}] {_escape(c.title)}</strong></div>'
-            f'<div class="qa-source-meta">{_escape(name(c.source))}'
-            f'{" · " + _escape(where) if where else ""} · score {c.score:.3f} · chars {c.start}–{c.end}</div>'
+            f"{_source_meta(name(c.source), location_label(c), c.score, c.start, c.end)}"
             f'<div class="qa-source-answer">Answer sentence: <mark>{_escape(unwrapped(c.text, c.highlight_start, c.highlight_end))}</mark></div>'
             f'<details><summary>Passage</summary><blockquote class="qa-passage">{highlighted_passage_html(c)}</blockquote></details>'
             "</div>"

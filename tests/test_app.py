@@ -696,16 +696,32 @@ def test_browser_a_pdf_citation_shows_its_page_with_the_sentence_boxed(server, b
     page.close()
 
 
+def _open_with_hostile_upload(server, browser, path):
+    """A page of the app with HOSTILE_MD uploaded as ``path``, recording every request it makes
+    and every dialog it opens (dismissed): ``(page, requests, dialogs)``, on the Chat tab."""
+    path.write_text(HOSTILE_MD, encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    requests, dialogs = [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(server["url"])
+    _upload(page, path)
+    page.get_by_role("tab", name="Chat").click()
+    return page, requests, dialogs
+
+
+def _assert_nothing_ran(page, requests, dialogs):
+    """No script of HOSTILE_MD ran, no element of it was made, nothing it names was fetched."""
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None
+    assert not dialogs
+    assert page.locator("#chat img[src='x'], #sources-panel img, #chat iframe, #sources-panel iframe").count() == 0
+    assert not [u for u in requests if "tracker.invalid" in u]
+
+
 @pytest.mark.browser
 def test_browser_a_withheld_answer_names_its_closest_passages_as_inert_text(server, browser, tmp_path):
-    hostile = tmp_path / "hostile_nearest.md"
-    hostile.write_text(HOSTILE_MD, encoding="utf-8")
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    requests = []
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(server["url"])
-    _upload(page, hostile)
-    page.get_by_role("tab", name="Chat").click()
+    page, requests, dialogs = _open_with_hostile_upload(server, browser, tmp_path / "hostile_nearest.md")
     page.get_by_text("Settings").first.click()
     _set_slider(page, "#setting-threshold", "1")  # no answer reaches it
     _ask(page, "What is the secret launch code of the zebra project?")
@@ -720,34 +736,18 @@ def test_browser_a_withheld_answer_names_its_closest_passages_as_inert_text(serv
     assert page.locator("#chat .qa-near mark").count() == 0  # nothing in it is presented as the answer
     panel = page.locator("#sources-panel")
     assert "No sources" in panel.inner_text() and "Closest passages" in panel.inner_text() and "48151623" in panel.inner_text()
-    page.wait_for_timeout(500)
-    assert page.evaluate("window.__pwned") is None
-    assert page.locator("#chat img[src='x'], #sources-panel img, #chat iframe, #sources-panel iframe").count() == 0
-    assert not [u for u in requests if "tracker.invalid" in u]
+    _assert_nothing_ran(page, requests, dialogs)
     page.close()
 
 
 @pytest.mark.browser
 def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
-    hostile = tmp_path / "hostile.md"
-    hostile.write_text(HOSTILE_MD, encoding="utf-8")
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    requests = []
-    page.on("request", lambda r: requests.append(r.url))
-    dialogs = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    page.goto(server["url"])
-    _upload(page, hostile)
-    page.get_by_role("tab", name="Chat").click()
+    page, requests, dialogs = _open_with_hostile_upload(server, browser, tmp_path / "hostile.md")
     _ask(page, "What is the secret launch code of the zebra project?")
     page.wait_for_function("document.querySelector('#sources-panel') && document.querySelector('#sources-panel').innerText.includes('48151623')", timeout=60_000)
     page.locator("#chat details.qa-citation").first.locator("summary").click()
-    page.wait_for_timeout(500)
-    assert page.evaluate("window.__pwned") is None
-    assert not dialogs
-    assert page.locator("#chat img[src='x'], #sources-panel img, #chat iframe, #sources-panel iframe").count() == 0
+    _assert_nothing_ran(page, requests, dialogs)
     assert "<script>" in page.locator("#sources-panel").inner_text()  # shown as text
-    assert not [u for u in requests if "tracker.invalid" in u]
     page.close()
 
 
