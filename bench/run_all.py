@@ -26,7 +26,7 @@ def plan(quick: bool) -> dict[str, list[str]]:
         "cold_start": ["cold_start.py", "--runs", "3"],
         "load": ["load.py", "--users", "20", "--seconds", "60"],
         "abstention": ["abstention.py", "--index", str(PYFAQ_INDEX)],
-        "plain_text": ["plain_text.py"],
+        "held_out": ["held_out.py"],
         "scale": ["scale.py", "--index", str(PYFAQ_INDEX), "--sizes", *sizes],
         "ray_build": ["ray_build.py"],
     }

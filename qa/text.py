@@ -107,15 +107,80 @@ def is_title(line: str, *, min_words: int = 1) -> bool:
     return len(significant) >= max(1, min_words) and all(w[:1].isupper() or w[:1].isdigit() for w in significant)
 
 
+# A line that starts a block of its own in Markdown or plain text: a list item, a heading, a
+# quote, a table row, a code fence, an HTML tag, a horizontal rule or a setext underline.
+_OPENS_BLOCK = re.compile(
+    r"^[ \t]*(?:[-*+•‣◦▪][ \t]|\d{1,3}[.)][ \t]|\((?:[a-z]|[ivx]{1,4}|\d{1,3})\)[ \t]|#{1,6}(?:[ \t]|$)|>|\||```|~~~|<[A-Za-z/!]"
+    r"|(?:[-*_=][ \t]*){3,}$)"
+)
+# How a line that closes its clause ends: sentence punctuation, then closing quotes, brackets or markup.
+_CLOSES_CLAUSE = re.compile(r"[.!?…:;|][\"'”’»)\]*_`]*$")
+# What a line that goes on with an open sentence can start with besides a lowercase word: inline
+# code, a link, emphasis, an opening bracket or quote.
+_INLINE_OPENER = "`[*_(\"'“‘"
+
+
+def continues_line(previous: str, line: str) -> bool:
+    """Whether ``line`` goes on with the sentence ``previous`` left open: a soft line break, as
+    Markdown writes every paragraph and people wrap text by hand at any width.
+
+    ``previous`` must leave its clause open (no closing punctuation) and ``line`` must not start
+    a block of its own (list item, heading, table row, fence, tag). After a comma or a small word
+    ("and", "of", "the") any line goes on ("by the Python Software" + "Foundation"); otherwise a
+    line starting in lowercase or with inline markup goes on unless ``previous`` reads as a
+    title, and one starting with a capital does not (a title above its first sentence).
+
+    >>> continues_line("Projects that intend to support old versions of Rust can disable lints by", "specifying the MSRV.")
+    True
+    >>> continues_line("Note that `--fix` implies", "`--all-targets`, so it can fix as much code as it can.")
+    True
+    >>> continues_line("Installing the package on a fresh Debian machine", "Run make install and wait.")
+    False
+    >>> continues_line("Usage", "pyenv install 3.10"), continues_line("Run the tests:", "make test")
+    (False, False)
+    """
+    previous, line = previous.rstrip(), line.strip()
+    if not previous or not line or _OPENS_BLOCK.match(line) or _OPENS_BLOCK.match(previous) and not _LIST_MARKER_TEXT.match(previous):
+        return False
+    if _CLOSES_CLAUSE.search(previous):
+        return False
+    if previous.endswith(",") or previous.split()[-1].lower() in STOPWORDS:
+        return True
+    return not is_title(previous) and (line[0].islower() or line[0] in _INLINE_OPENER)
+
+
+# A list item with words after its marker: its text can wrap onto the lines below.
+_LIST_MARKER_TEXT = re.compile(r"^[ \t]*(?:[-*+•‣◦▪][ \t]|\d{1,3}[.)][ \t]|\((?:[a-z]|[ivx]{1,4}|\d{1,3})\)[ \t])[ \t]*\S")
+
+
+def soft_wrapped_runs(lines: list[str]) -> list[list[int]]:
+    """Indexes of ``lines`` grouped into runs joined by soft line breaks (:func:`continues_line`).
+
+    >>> soft_wrapped_runs(["## Usage", "Pass the file and", "the index to it.", "- or use the app"])
+    [[0], [1, 2], [3]]
+    """
+    runs: list[list[int]] = []
+    for i, line in enumerate(lines):
+        if runs and continues_line(lines[runs[-1][-1]], line):
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
 def split_blocks(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     """Split ``text[start:end]`` into paragraph-like blocks.
 
     Blank lines always separate blocks. A single newline separates blocks too, unless the text
-    looks hard-wrapped at a fixed width (then it is a soft line break inside a paragraph).
+    looks hard-wrapped at a fixed width or the line goes on with a sentence the line before left
+    open (:func:`continues_line`): then it is a soft line break inside a paragraph.
 
     >>> t = "Title\\nFirst para.\\n\\nSecond."
     >>> [t[a:b] for a, b in split_blocks(t)]
     ['Title', 'First para.', 'Second.']
+    >>> t = "Install it with\\n`pip install qa`.\\nThen run it."
+    >>> [t[a:b] for a, b in split_blocks(t)]
+    ['Install it with\\n`pip install qa`.', 'Then run it.']
     """
     end = len(text) if end is None else end
     spans: list[Span] = []
@@ -127,13 +192,15 @@ def split_blocks(text: str, start: int = 0, end: int | None = None) -> list[Span
     paragraphs.append((pos, end))
     for p_start, p_end in paragraphs:
         chunk = text[p_start:p_end]
-        if "\n" in chunk and not looks_hard_wrapped(chunk.split("\n")):
-            line_start = p_start
-            for line in chunk.split("\n"):
-                span = _strip_span(text, line_start, line_start + len(line))
+        lines = chunk.split("\n")
+        if len(lines) > 1 and not looks_hard_wrapped(lines):
+            starts = [p_start]
+            for line in lines:
+                starts.append(starts[-1] + len(line) + 1)
+            for run in soft_wrapped_runs(lines):
+                span = _strip_span(text, starts[run[0]], starts[run[-1]] + len(lines[run[-1]]))
                 if span:
                     spans.append(span)
-                line_start += len(line) + 1
         else:
             span = _strip_span(text, p_start, p_end)
             if span:

@@ -86,5 +86,32 @@ def test_a_short_hard_wrapped_paragraph_stays_whole_but_a_title_above_a_sentence
     assert _texts(titled, split_blocks(titled)) == titled.split("\n")
     short = "Ann Smith\n12 High Street\nlondon"
     assert _texts(short, split_blocks(short)) == short.split("\n")
-    article = "NATO countries condemn the deployment of forces to the war – statement\n" + "the statement says that the allies " * 8
+    article = "NATO countries condemn the deployment of forces to the war – statement\n" + "The statement says that the allies " * 8
     assert len(split_blocks(article)) == 2
+
+
+def test_a_line_going_on_with_an_open_sentence_joins_it_at_any_width():
+    # Markdown paragraphs and hand-wrapped text break lines anywhere: a line that leaves its
+    # sentence open (no closing punctuation) and a next line that goes on with it (lowercase,
+    # inline code or a link, or anything after "and"/"by"/a comma) are one paragraph.
+    readme = (
+        "Projects that intend to support old versions of Rust can disable lints pertaining to newer features by\n"
+        "specifying the minimum supported Rust version (MSRV) in the Clippy configuration file.\n"
+        "Clippy can automatically apply some lint suggestions. Note that `--fix` implies\n"
+        "`--all-targets`, so it can fix as much code as it can.\n"
+        "This project was forked from [rbenv](https://github.com/rbenv/rbenv) and\n"
+        "[ruby-build](https://github.com/rbenv/ruby-build), and modified for Python by the\n"
+        "Python Foundation."
+    )
+    assert _texts(readme, split_blocks(readme)) == [
+        "Projects that intend to support old versions of Rust can disable lints pertaining to newer features by\n"
+        "specifying the minimum supported Rust version (MSRV) in the Clippy configuration file.",
+        "Clippy can automatically apply some lint suggestions. Note that `--fix` implies\n`--all-targets`, so it can fix as much code as it can.",
+        "This project was forked from [rbenv](https://github.com/rbenv/rbenv) and\n"
+        "[ruby-build](https://github.com/rbenv/ruby-build), and modified for Python by the\nPython Foundation.",
+    ]
+    # Lines that start a block of their own, or follow one that closed its clause, stay apart.
+    blocks = "To install it, run\n* `make install`\n## Usage\nusage text\n| a | b |\n| c | d |\nRun the tests:\nmake test"
+    assert _texts(blocks, split_blocks(blocks)) == blocks.split("\n")
+    item = "* **Manage virtualenv.** Of course, you can create one\n    yourself, or use a plugin."
+    assert len(split_blocks(item)) == 1

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..text import STOPWORDS, is_title, looks_hard_wrapped, split_sentences
+from ..text import STOPWORDS, is_title, looks_hard_wrapped, soft_wrapped_runs, split_sentences
 
 Span = tuple[int, int]
 
@@ -32,6 +32,13 @@ _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)]|[a-z]\)|\((?:[
 _ATX_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _SETEXT_RULE = re.compile(r"^[ \t]{0,3}(?:=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
+# Lines that are markup and say nothing to quote: a horizontal rule, HTML tags alone on a line
+# ("<details>", "</summary>"), badges and images ("[![build](…svg)](…)"), a bare link, a link
+# reference definition ("[hooks]: https://…") and an HTML comment.
+_MARKUP_LINE = re.compile(
+    r"^[ \t]*(?:(?:[-*_][ \t]*){3,}|(?:<[^>\n]*>[ \t]*)+|(?:\[?!\[[^\]\n]*\]\([^)\n]*\)\]?(?:\([^)\n]*\))?[ \t]*)+"
+    r"|\[[^\]\n^]+\]:[ \t]+\S+(?:[ \t]+[\"'(].*)?|<!--.*-->)[ \t]*$"
+)
 # Lines that can only be code: interpreter and shell prompts, indented code, common statements.
 _CODE_PROMPT = re.compile(r"^(?:>>>|\.\.\.(?:[ \t]|$)|\$[ \t]|In \[\d+\]:|C:\\>)")
 # A prompt that opens an interactive session: it and every line after it in the paragraph (the
@@ -70,7 +77,8 @@ CODE_MAX_LINES = 12
 @dataclass(frozen=True)
 class Segment:
     """A span of passage text of one kind: ``"heading"``, ``"text"`` (prose), ``"item"`` (a list
-    item's text, marker excluded) or ``"code"`` (lines kept as they are)."""
+    item's text, marker excluded), ``"code"`` (lines kept as they are) or ``"markup"`` (rules,
+    tags, badges: never quoted, see :func:`is_markup_line`)."""
 
     kind: str
     start: int
@@ -159,6 +167,17 @@ def _blocks(text: str, start: int, end: int) -> list[list[Span]]:
     return blocks
 
 
+def is_markup_line(line: str) -> bool:
+    """Whether ``line`` is markup with nothing to quote: a rule, tags, badges, a bare link.
+
+    >>> [is_markup_line(x) for x in ("----", "<details>", "[![CI](https://x/b.svg)](https://x)", "[hooks]: https://x/y")]
+    [True, True, True, True]
+    >>> [is_markup_line(x) for x in ("See [the docs](https://x).", "<b>Warning</b>: it breaks.", "[^1]: A footnote.")]
+    [False, False, False]
+    """
+    return bool(_MARKUP_LINE.match(line))
+
+
 def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: bool) -> bool:
     """Append the segments of one paragraph ``block`` (its line spans) to ``out``; returns
     whether a list marker is waiting for its item."""
@@ -166,13 +185,16 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
     first_a, first_b = block[0]
     if len(lines) == 1 and _MARKER_ONLY.match(lines[0]):
         return True
+    if all(is_markup_line(line) for line in lines):
+        out.append(Segment("markup", first_a, block[-1][1]))
+        return pending_marker
     if pending_marker:
         out.append(Segment("item", first_a, block[-1][1]))
         return False
     if _ATX_HEADING.match(lines[0]):
         out.append(Segment("heading", first_a, first_b))
-        if len(block) > 1:
-            out.append(Segment("text", block[1][0], block[-1][1]))
+        if len(block) > 1:  # "### Title" with a rule or a sentence on the next line
+            return _classify_paragraph(text, block[1:], out, False)
         return False
     if len(lines) == 2 and _SETEXT_RULE.match(lines[1]):
         out.append(Segment("heading", first_a, block[1][1]))
@@ -205,11 +227,12 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
 
 def _classify_paragraph(text: str, block: list[Span], out: list[Segment], pending_marker: bool) -> bool:
     """:func:`_classify` a block of prose lines: as one paragraph, or line by line where its lines
-    are not one hard-wrapped paragraph."""
+    are not one hard-wrapped paragraph (lines going on with an open sentence stay together, see
+    :func:`qa.text.continues_line`)."""
     lines = [text[a:b] for a, b in block]
     if len(lines) > 1 and not looks_hard_wrapped(lines) and not _LIST_ITEM.match(lines[0]) and not _SETEXT_RULE.match(lines[-1]):
-        for line in block:  # one paragraph per line
-            pending_marker = _classify(text, [line], out, pending_marker)
+        for run in soft_wrapped_runs(lines):  # a paragraph per line, or per run of soft-wrapped lines
+            pending_marker = _classify(text, [block[i] for i in run], out, pending_marker)
         return pending_marker
     return _classify(text, block, out, pending_marker)
 
@@ -282,6 +305,9 @@ def _numbered_titles(text: str, out: list[Segment]) -> list[Segment]:
     return out
 
 
+UNQUOTED = ("heading", "markup")  # pieces a quote never starts or ends with, and never shows
+
+
 @dataclass(frozen=True)
 class Piece:
     """The smallest quotable part of a passage: one sentence of prose or of a list item, or a
@@ -333,19 +359,19 @@ def _run_in_title(text: str, start: int, end: int) -> bool:
 
 
 def _inside(parts: Sequence[Piece], start: int, end: int) -> list[int]:
-    """Indices of the pieces that overlap ``[start, end)``, headings at either end dropped."""
+    """Indices of the pieces that overlap ``[start, end)``, headings and markup at either end dropped."""
     chosen = [i for i, p in enumerate(parts) if p.start < end and p.end > start]
-    while chosen and parts[chosen[0]].kind == "heading":
+    while chosen and parts[chosen[0]].kind in UNQUOTED:
         chosen.pop(0)
-    while chosen and parts[chosen[-1]].kind == "heading":
+    while chosen and parts[chosen[-1]].kind in UNQUOTED:
         chosen.pop()
     return chosen
 
 
 def trim_quote(text: str, start: int, end: int, parts: Sequence[Piece] | None = None) -> Span | None:
-    """``(start, end)`` without the headings that open or close it (the index's sentence units
-    join a heading to the sentence under it); ``None`` when nothing but headings is left, since
-    such a span does not answer anything."""
+    """``(start, end)`` without the headings and markup (rules, tags, badges) that open or close
+    it (the index's sentence units join a heading to the sentence under it); ``None`` when nothing
+    else is left, since such a span does not answer anything."""
     parts = pieces(text) if parts is None else parts
     chosen = _inside(parts, start, end)
     if not chosen:
@@ -363,29 +389,37 @@ def is_question(text: str) -> bool:
 
 
 def opens_section(text: str, start: int, parts: Sequence[Piece], *, passage_opens_section: bool) -> bool:
-    r"""Whether the quote starting at ``start`` is the first thing said in its section: the first
-    prose after a question heading ("How do I ...?" alone on its line), or the first prose of a
-    passage that starts where a section of its document starts (after its heading, if any).
+    r"""Whether the quote starting at ``start`` is the first thing said in answer to a section's
+    question: the first prose after a question heading ("How do I ...?" alone on its line), or
+    the first prose of a passage that starts an untitled section (a FAQ entry whose question is
+    kept elsewhere, a ``<section>`` without a heading).
+
+    The first sentence under a title is not preferred: a title names a topic, and what follows it
+    first often restates it ("Install additional Python versions" → "To install additional
+    Python versions, use pyenv install") while the answer to a question about the topic comes
+    later (bench/README.md, "Markdown documents": answer sentence +8 of 28 READMEs questions,
+    +7 of 157 on pyfaq, +1 of 40 reference questions).
 
     >>> t = "Setup\n\nHow do I install it?\n\nRun the installer. Then reboot."
     >>> opens_section(t, t.index("Run"), pieces(t), passage_opens_section=False)
     True
     >>> opens_section(t, t.index("Then"), pieces(t), passage_opens_section=True)
     False
+    >>> t = "Installing\n\nRun the installer."
+    >>> opens_section(t, t.index("Run"), pieces(t), passage_opens_section=True)
+    False
     """
     if is_label(text[start : next((p.end for p in parts if p.start >= start), len(text))]):
         return False
-    # Walk back over what precedes the quote (labels do not count): a question heading right
-    # before it, or nothing but headings back to the start of a passage that starts a section.
-    before = (p for p in reversed(parts) if p.end <= start and (p.kind == "heading" or not is_label(text[p.start : p.end])))
+    # What precedes the quote (labels do not count): a question heading right before it, or
+    # nothing back to the start of a passage that starts a section.
+    before = (
+        p for p in reversed(parts) if p.end <= start and p.kind != "markup" and (p.kind == "heading" or not is_label(text[p.start : p.end]))
+    )
     previous = next(before, None)
     if previous is None:
         return passage_opens_section
-    if previous.kind != "heading":
-        return False
-    if is_question(text[previous.start : previous.end]):
-        return True
-    return passage_opens_section and all(p.kind == "heading" for p in before)
+    return previous.kind == "heading" and is_question(text[previous.start : previous.end])
 
 
 def is_label(line: str) -> bool:
@@ -414,7 +448,7 @@ def refers_back(text: str) -> bool:
 
 
 def _words(text: str, part: Piece) -> int:
-    return 0 if part.kind == "code" else len(text[part.start : part.end].split())
+    return 0 if part.kind in ("code", "markup") else len(text[part.start : part.end].split())
 
 
 def widen_lead(
@@ -460,7 +494,7 @@ def widen_lead(
         # particularly egregious ..."), but never lies across a heading, a list or code.
         joinable = before.block == parts[first].block or before.kind == parts[first].kind == "text"
         label = is_label(text[before.start : before.end])  # "Source code: Lib/random.py" / "This module ..."
-        if before.kind != "heading" and not label and joinable and words + _words(text, before) <= max_words:
+        if before.kind not in UNQUOTED and not label and joinable and words + _words(text, before) <= max_words:
             first -= 1
             words += _words(text, before)
     if last + 1 < len(parts):
@@ -495,7 +529,7 @@ def widen_lead(
 
 
 def prose_words(text: str, start: int, end: int) -> int:
-    """Words of a quote outside code blocks (what the reader reads as the answer)."""
+    """Words of a quote outside code blocks and markup (what the reader reads as the answer)."""
     return sum(_words(text, p) for p in pieces(text) if p.start < end and p.end > start)
 
 
@@ -533,7 +567,7 @@ def render_quote(text: str, start: int, end: int, *, marker: str, bold: bool, pa
     ```
     """
     parts = pieces(text) if parts is None else parts
-    chosen = [p for p in parts if p.start < end and p.end > start and p.kind != "heading"]
+    chosen = [p for p in parts if p.start < end and p.end > start and p.kind not in UNQUOTED]
     if not chosen:
         chosen = [Piece("text", start, end, 0)]
     rendered: list[str] = []

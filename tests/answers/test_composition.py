@@ -170,9 +170,9 @@ def test_opens_section_after_a_question_heading_or_at_a_section_start():
     assert opens_section(text, 0, pieces(text), passage_opens_section=True)
     assert not opens_section(text, 0, pieces(text), passage_opens_section=False)
     assert not opens_section(text, text.index("Second"), pieces(text), passage_opens_section=True)
-    # After a heading that is not a question, only a passage that starts its section counts.
+    # Under a title (a topic, not a question) the first sentence is not preferred, section start or not.
     titled = "Installing\n\nRun the installer."
-    assert opens_section(titled, titled.index("Run"), pieces(titled), passage_opens_section=True)
+    assert not opens_section(titled, titled.index("Run"), pieces(titled), passage_opens_section=True)
     assert not opens_section(titled, titled.index("Run"), pieces(titled), passage_opens_section=False)
 
 
@@ -185,12 +185,14 @@ def test_is_code_only_for_spans_of_code():
 
 
 def test_a_short_label_line_does_not_open_its_section():
-    text = "copy — Shallow and deep copy operations\n\nSource code: Lib/copy.py\n\nAssignment statements in Python do not copy objects.\n\nNot as such."
+    text = "How do I copy an object?\n\nSource code: Lib/copy.py\n\nAssignment statements in Python do not copy objects.\n\nNot as such."
     assert [k for k, _ in _kinds(text)] == ["heading", "text", "text", "text"]  # still quotable
     parts = pieces(text)
     assert not opens_section(text, text.index("Source code"), parts, passage_opens_section=True)
-    assert opens_section(text, text.index("Assignment"), parts, passage_opens_section=True)
+    assert opens_section(text, text.index("Assignment"), parts, passage_opens_section=False)
     assert not opens_section(text, text.index("Not as such"), parts, passage_opens_section=True)
+    untitled = "Source code: Lib/copy.py\n\nAssignment statements in Python do not copy objects."
+    assert opens_section(untitled, untitled.index("Assignment"), pieces(untitled), passage_opens_section=True)
     assert is_label("Default: None") and not is_label("Note: the default is None.") and not is_label("Numbers one two")
 
 
@@ -329,3 +331,43 @@ def test_lettered_items_lose_their_marker_in_a_quote():
     assert [(s.kind, text[s.start : s.end][:10]) for s in segments(text)] == [("item", "Do one of "), ("item", "Provide In")]
     start, end = trim_quote(text, text.index("e)"), len(text))
     assert text[start:end].startswith("Provide Installation Information")
+
+
+README = """# pyenv [![CI](https://example.org/ci.svg)](https://example.org/ci)
+
+[![Join the chat](https://badges.example.org/chat.svg)](https://chat.example.org)
+
+pyenv lets you easily switch between multiple versions of Python. It is
+simple and unobtrusive.
+
+### D. Install Python build dependencies
+----
+
+<details> <summary> Notes about python releases </summary>
+
+**NOTE:** Most releases are source releases and are built
+from source as part of installation (that is why you need build dependencies).
+
+</details>
+
+[hooks]: https://github.com/pyenv/pyenv/wiki/Authoring-plugins
+"""
+
+
+def test_markup_lines_of_a_readme_are_never_quoted():
+    kinds = _kinds(README)
+    assert ("markup", "[![Join the chat](https://badges.example.org/chat.svg)](https://chat.example.org)") in kinds
+    assert ("markup", "----") in kinds and ("markup", "</details>") in kinds
+    assert ("markup", "[hooks]: https://github.com/pyenv/pyenv/wiki/Authoring-plugins") in kinds
+    # A soft-wrapped sentence is one piece, and the markup around it is trimmed from its quote.
+    note = README.index("**NOTE:**")
+    sentence_end = README.index("dependencies).") + len("dependencies).")
+    assert (note, sentence_end) in [(p.start, p.end) for p in pieces(README)]
+    start = README.index("----")
+    assert README[slice(*trim_quote(README, start, sentence_end))].startswith("**NOTE:** Most releases")
+    badge_and_intro = trim_quote(README, README.index("[![Join"), README.index(" It is"))
+    assert README[slice(*badge_and_intro)] == "pyenv lets you easily switch between multiple versions of Python."
+    assert trim_quote(README, README.index("</details>"), len(README)) is None  # markup only
+    rendered = render_quote(README, README.index("[![Join"), README.index("### D."), marker="[1]", bold=True)
+    assert rendered == "**pyenv lets you easily switch between multiple versions of Python. It is simple and unobtrusive.** [1]"
+    assert prose_words(README, start, start + len("----")) == 0  # a rule is no word read
