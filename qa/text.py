@@ -113,6 +113,8 @@ _OPENS_BLOCK = re.compile(
     r"^[ \t]*(?:[-*+•‣◦▪][ \t]|\d{1,3}[.)][ \t]|\((?:[a-z]|[ivx]{1,4}|\d{1,3})\)[ \t]|#{1,6}(?:[ \t]|$)|>|\||```|~~~|<[A-Za-z/!]"
     r"|(?:[-*_=][ \t]*){3,}$)"
 )
+# A row of a Markdown table: cells between pipes ("| a | b |", "a | b", "---|---").
+TABLE_ROW = re.compile(r"^[ \t]*\||\|[ \t]*$|[ \t]\|[ \t]|^[ \t]*:?-{3,}:?[ \t]*\|")
 # How a line that closes its clause ends: sentence punctuation, then closing quotes, brackets or markup.
 _CLOSES_CLAUSE = re.compile(r"[.!?…:;|][\"'”’»)\]*_`]*$")
 # What a line that goes on with an open sentence can start with besides a lowercase word: inline
@@ -124,8 +126,8 @@ def continues_line(previous: str, line: str) -> bool:
     """Whether ``line`` goes on with the sentence ``previous`` left open: a soft line break, as
     Markdown writes every paragraph and people wrap text by hand at any width.
 
-    ``previous`` must leave its clause open (no closing punctuation) and ``line`` must not start
-    a block of its own (list item, heading, table row, fence, tag). After a comma or a small word
+    ``previous`` must leave its clause open (no closing punctuation), neither line may be a table
+    row, and ``line`` must not start a block of its own (list item, heading, fence, tag). After a comma or a small word
     ("and", "of", "the") any line goes on ("by the Python Software" + "Foundation"); otherwise a
     line starting in lowercase or with inline markup goes on unless ``previous`` reads as a
     title, and one starting with a capital does not (a title above its first sentence).
@@ -141,6 +143,8 @@ def continues_line(previous: str, line: str) -> bool:
     """
     previous, line = previous.rstrip(), line.strip()
     if not previous or not line or _OPENS_BLOCK.match(line) or _OPENS_BLOCK.match(previous) and not _LIST_MARKER_TEXT.match(previous):
+        return False
+    if TABLE_ROW.search(previous) or TABLE_ROW.search(line):
         return False
     if _CLOSES_CLAUSE.search(previous):
         return False

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..text import STOPWORDS, is_title, looks_hard_wrapped, soft_wrapped_runs, split_sentences
+from ..text import STOPWORDS, TABLE_ROW, is_title, looks_hard_wrapped, soft_wrapped_runs, split_sentences
 
 Span = tuple[int, int]
 
@@ -32,6 +32,8 @@ _LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)]|[a-z]\)|\((?:[
 _ATX_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _SETEXT_RULE = re.compile(r"^[ \t]{0,3}(?:=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
+# The line under a Markdown table's header row: "|---|:---:|", "-----|------".
+_TABLE_RULE = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(?:\|[ \t]*:?-{3,}:?[ \t]*)+\|?[ \t]*$")
 # Lines that are markup and say nothing to quote: a horizontal rule, HTML tags alone on a line
 # ("<details>", "</summary>"), badges and images ("[![build](…svg)](…)"), a bare link, a link
 # reference definition ("[hooks]: https://…") and an HTML comment.
@@ -274,6 +276,11 @@ def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]
             out.append(Segment("code", block[session][0], block[-1][1]))
             pending_marker = False
             continue
+        rule = next((i for i, line in enumerate(lines) if _TABLE_RULE.match(line)), None)
+        if rule is not None and all(TABLE_ROW.search(line) for line in lines):
+            _table(block, rule, out)
+            pending_marker = False
+            continue
         code_lines = _code_lines(lines)
         if code_lines and (len(lines) == 1 and _CODE_PROMPT.match(lines[0]) or len(lines) > 1 and code_lines * 2 >= len(lines)):
             out.append(Segment("code", block[0][0], block[-1][1]))
@@ -283,6 +290,13 @@ def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]
     if in_fence and fence_lines:
         out.append(Segment("code", fence_lines[0][0], fence_lines[-1][1]))
     return _numbered_titles(text, out)
+
+
+def _table(block: list[Span], rule: int, out: list[Segment]) -> None:
+    """A Markdown table's lines as segments: the header rows are headings, the rule under them is
+    markup, and every other row is a paragraph of its own (quotable, never run into the next)."""
+    for i, (a, b) in enumerate(block):
+        out.append(Segment("heading" if i < rule else "markup" if i == rule else "text", a, b))
 
 
 def _numbered_titles(text: str, out: list[Segment]) -> list[Segment]:
@@ -534,15 +548,48 @@ def prose_words(text: str, start: int, end: int) -> int:
 
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
-_INLINE_MARKUP = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__|\[([^\]\n]+)\]\([^)\s]*\)")
+# The emphasis and link markup of Markdown sources, dropped from a quote (the words stay): bold
+# ("**Note:**"; never Python's "f(**kwargs)" or "2 ** 8"), bold with underscores around words
+# ("__not__ an identifier": "__init__" stays), images (their alt text) and links, inline or by
+# reference. Code spans are left as written.
+_INLINE_MARKUP = re.compile(
+    r"(?<![\w(,*\\])\*\*(?=[^\s*])([^\n]+?)(?<=[^\s*])\*\*(?![\w*])"
+    r"|(?<![\w_])__(?=[^\s_])([^\n]*?\s[^\n]*?)(?<=[^\s_])__(?![\w_])"
+    r"|!\[([^\]\n]*)\]\([^)\s]*\)"
+    r"|\[([^\]\n]+)\](?:\([^)\s]*\)|\[[^\]\n]*\])"
+)
+_CODE_SPAN = re.compile(r"(`+)(?=\S)(.+?)(?<=\S)\1")
+
+
+def _drop_markup(text: str) -> str:
+    for _ in range(3):  # "[**bold link**](url)": markup nests
+        stripped = _INLINE_MARKUP.sub(lambda m: next(g for g in m.groups() if g is not None), text)
+        if stripped == text:
+            break
+        text = stripped
+    return text
+
+
+def _inert(text: str) -> str:
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def _inline_prose(text: str) -> str:
-    """One line of prose as inert Markdown: the source's own emphasis and link markup is dropped
-    (keeping the words), whitespace collapsed, HTML escaped, Markdown syntax backslash-escaped."""
-    text = _INLINE_MARKUP.sub(lambda m: m.group(1) or m.group(2) or m.group(3), text)
-    text = html.escape(" ".join(text.split()), quote=False)
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+    r"""One line of prose as inert Markdown: the source's own emphasis and link markup is dropped
+    (keeping the words) outside code spans, whitespace collapsed, HTML escaped, Markdown syntax
+    backslash-escaped.
+
+    >>> print(_inline_prose("[**Install deps**](https://x) with `make __init__` or f(**kwargs)"))
+    Install deps with \`make \_\_init\_\_\` or f\(\*\*kwargs\)
+    """
+    text = " ".join(text.split())
+    out, position = [], 0
+    for span in _CODE_SPAN.finditer(text):
+        out.append(_inert(_drop_markup(text[position : span.start()])))
+        out.append(_inert(span.group(0)))
+        position = span.end()
+    out.append(_inert(_drop_markup(text[position:])))
+    return "".join(out)
 
 
 def _code_block(code: str) -> str:
@@ -601,6 +648,8 @@ def render_quote(text: str, start: int, end: int, *, marker: str, bold: bool, pa
         if part.kind == "text":
             if items:
                 flush()
+            if TABLE_ROW.search(chunk) and "\n" not in chunk.strip():
+                chunk = chunk.strip().strip("|")  # a table row: its cells, without the outer pipes
             prose.append(_inline_prose(chunk))
         elif part.kind == "item":
             if prose:

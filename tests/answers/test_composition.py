@@ -371,3 +371,31 @@ def test_markup_lines_of_a_readme_are_never_quoted():
     rendered = render_quote(README, README.index("[![Join"), README.index("### D."), marker="[1]", bold=True)
     assert rendered == "**pyenv lets you easily switch between multiple versions of Python. It is simple and unobtrusive.** [1]"
     assert prose_words(README, start, start + len("----")) == 0  # a rule is no word read
+
+
+def test_a_markdown_table_row_is_a_quotable_paragraph_of_its_own():
+    text = (
+        "You can affect it with these variables:\n\n"
+        "name | default | description\n-----|---------|------------\n"
+        "`PYENV_VERSION` | | Specifies the Python version to be used.\n"
+        "`PYENV_ROOT` | `~/.pyenv` | Defines the directory under which Python versions reside.\n\n"
+        "| Category | Default level |\n|---|---|\n| `clippy::all` | **warn** |\n"
+    )
+    kinds = _kinds(text)
+    assert ("heading", "name | default | description") in kinds and ("markup", "-----|---------|------------") in kinds
+    assert ("text", "`PYENV_ROOT` | `~/.pyenv` | Defines the directory under which Python versions reside.") in kinds
+    assert ("heading", "| Category | Default level |") in kinds and ("text", "| `clippy::all` | **warn** |") in kinds
+    row = text.index("`PYENV_ROOT`")
+    span = widen_lead(text, row, text.index("reside.") + len("reside."), max_words=60)
+    assert text[slice(*span)].startswith("`PYENV_ROOT`")  # no rule or neighbouring row glued to it
+    rendered = render_quote(text, *span, marker="[1]", bold=False)
+    assert rendered == r"\`PYENV\_ROOT\` \| \`\~/.pyenv\` \| Defines the directory under which Python versions reside. [1]"
+    last = text.index("| `clippy")
+    assert render_quote(text, last, last + len("| `clippy::all` | **warn** |"), marker="[2]", bold=False) == r"\`clippy::all\` \| warn [2]"
+
+
+def test_inline_markup_is_dropped_outside_code_but_python_is_left_alone():
+    text = "See [**Install deps**](https://x.org) then run `make __init__` and call f(**kwargs) on __init__ and 2 ** 8."
+    rendered = render_quote(text, 0, len(text), marker="[1]", bold=False)
+    assert rendered.startswith("See Install deps then run \\`make \\_\\_init\\_\\_\\`")
+    assert "f\\(\\*\\*kwargs\\)" in rendered and "on \\_\\_init\\_\\_ and 2 \\*\\* 8." in rendered
