@@ -548,22 +548,21 @@ def prose_words(text: str, start: int, end: int) -> int:
 
 
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
-# The emphasis and link markup of Markdown sources, dropped from a quote (the words stay): bold
-# ("**Note:**"; never Python's "f(**kwargs)" or "2 ** 8"), bold with underscores around words
-# ("__not__ an identifier": "__init__" stays), images (their alt text) and links, inline or by
-# reference. Code spans are left as written.
-_INLINE_MARKUP = re.compile(
+# The emphasis and link markup of Markdown sources, dropped from a quote (the words stay): images
+# (their alt text) and links, inline or by reference, anywhere ("[`pyenv root`](COMMANDS.md)");
+# outside code spans, bold ("**Note:**"; never Python's "f(**kwargs)" or "2 ** 8") and bold with
+# underscores around words ("__not__ this": "__init__" stays).
+_LINK = re.compile(r"!\[([^\]\n]*)\]\([^)\s]*\)|\[([^\]\n]+)\](?:\([^)\s]*\)|\[[^\]\n]*\])")
+_EMPHASIS = re.compile(
     r"(?<![\w(,*\\])\*\*(?=[^\s*])([^\n]+?)(?<=[^\s*])\*\*(?![\w*])"
     r"|(?<![\w_])__(?=[^\s_])([^\n]*?\s[^\n]*?)(?<=[^\s_])__(?![\w_])"
-    r"|!\[([^\]\n]*)\]\([^)\s]*\)"
-    r"|\[([^\]\n]+)\](?:\([^)\s]*\)|\[[^\]\n]*\])"
 )
 _CODE_SPAN = re.compile(r"(`+)(?=\S)(.+?)(?<=\S)\1")
 
 
-def _drop_markup(text: str) -> str:
+def _drop(markup: re.Pattern[str], text: str) -> str:
     for _ in range(3):  # "[**bold link**](url)": markup nests
-        stripped = _INLINE_MARKUP.sub(lambda m: next(g for g in m.groups() if g is not None), text)
+        stripped = markup.sub(lambda m: next(g for g in m.groups() if g is not None), text)
         if stripped == text:
             break
         text = stripped
@@ -575,20 +574,20 @@ def _inert(text: str) -> str:
 
 
 def _inline_prose(text: str) -> str:
-    r"""One line of prose as inert Markdown: the source's own emphasis and link markup is dropped
-    (keeping the words) outside code spans, whitespace collapsed, HTML escaped, Markdown syntax
-    backslash-escaped.
+    r"""One line of prose as inert Markdown: the source's own link markup is dropped, and its
+    emphasis outside code spans (the words stay), whitespace collapsed, HTML escaped, Markdown
+    syntax backslash-escaped.
 
-    >>> print(_inline_prose("[**Install deps**](https://x) with `make __init__` or f(**kwargs)"))
-    Install deps with \`make \_\_init\_\_\` or f\(\*\*kwargs\)
+    >>> print(_inline_prose("[**Install deps**](https://x) with `make __init__` or f(**kwargs), see [`root`](a.md)"))
+    Install deps with \`make \_\_init\_\_\` or f\(\*\*kwargs\), see \`root\`
     """
-    text = " ".join(text.split())
+    text = _drop(_LINK, " ".join(text.split()))
     out, position = [], 0
     for span in _CODE_SPAN.finditer(text):
-        out.append(_inert(_drop_markup(text[position : span.start()])))
+        out.append(_inert(_drop(_EMPHASIS, text[position : span.start()])))
         out.append(_inert(span.group(0)))
         position = span.end()
-    out.append(_inert(_drop_markup(text[position:])))
+    out.append(_inert(_drop(_EMPHASIS, text[position:])))
     return "".join(out)
 
 
