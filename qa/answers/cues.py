@@ -17,7 +17,7 @@ from ..text import STOPWORDS, raw_terms
 ENTITY, TIME, QUANTITY, PROCEDURE, YESNO, OTHER = "entity", "time", "quantity", "procedure", "yesno", "other"
 
 _LEADING_FILLER = re.compile(r"^\s*(?:and|also|but|so|ok|okay|please|then)\b[\s,]*", re.IGNORECASE)
-_QUANTITY = re.compile(r"^\s*how\s+(?:many|much|long|far|big|large|old|often|fast)\b", re.IGNORECASE)
+_QUANTITY = re.compile(r"^\s*how\s+(?:many|much|long|far|big|large|old|often|fast|soon|quickly)\b", re.IGNORECASE)
 _TIME = re.compile(r"^\s*(?:when|what\s+(?:year|date|day|time|month)|since\s+when|in\s+what\s+year)\b", re.IGNORECASE)
 _ENTITY = re.compile(r"^\s*(?:who|whom|whose|which|where|what\s+(?:countr|compan|organi[sz]ation|cit|person|people|nation|state)\w*)\b", re.IGNORECASE)
 _PROCEDURE = re.compile(r"^\s*(?:how\s+(?:do|can|should|would|could|to|does\s+one)|what(?:'s| is)\s+the\s+(?:best|right|easiest|simplest)\s+way)\b", re.IGNORECASE)
@@ -29,7 +29,7 @@ _YEAR_OR_DATE = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(
-    r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?)\b",
+    r"\b\d+(?:[.,]\d+)*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|thousands?|millions?|billions?)\b",
     re.IGNORECASE,
 )
 _INSTRUCTION = re.compile(
@@ -47,8 +47,8 @@ def question_kind(question: str) -> str:
     """The kind of answer ``question`` asks for.
 
     >>> [question_kind(q) for q in ("Which countries joined?", "When was it adopted?", "How many troops?",
-    ...                              "How do I stop a thread?", "Is Python compiled?", "Why is it slow?")]
-    ['entity', 'time', 'quantity', 'procedure', 'yesno', 'other']
+    ...                              "How do I stop a thread?", "Is Python compiled?", "Why is it slow?", "How soon will they reply?")]
+    ['entity', 'time', 'quantity', 'procedure', 'yesno', 'other', 'quantity']
     """
     text = _LEADING_FILLER.sub("", question)
     if _QUANTITY.match(text):
@@ -82,6 +82,8 @@ def shape_match(kind: str, sentence: str, question: str) -> float:
     >>> shape_match("entity", "It was joined by Australia, Japan and New Zealand.", "Which countries joined?")
     1.0
     >>> shape_match("time", "The statement was adopted in 2016.", "When was it adopted?")
+    1.0
+    >>> shape_match("quantity", "At least 8GB of RAM is needed.", "How much memory do I need?")
     1.0
     >>> shape_match("procedure", "Use os.kill() to send a signal.", "How do I stop a process?")
     1.0
