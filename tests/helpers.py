@@ -25,13 +25,15 @@ def write(path: Path, content: str | bytes) -> Path:
 
 
 def pdf_bytes(*pages: str) -> bytes:
-    """A real PDF (made with reportlab) with one line of text per page."""
+    """A real PDF (made with reportlab) with the text of each page, a line of the page per line
+    of the text."""
     from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
     drawing = canvas.Canvas(buffer)
     for text in pages:
-        drawing.drawString(72, 720, text)
+        for row, line in enumerate(text.split("\n")):
+            drawing.drawString(72, 720 - 14 * row, line)
         drawing.showPage()
     drawing.save()
     return buffer.getvalue()

@@ -180,6 +180,42 @@ def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# A word broken at the end of a line by a typesetter or a scanner: "docu-" / "ment".
+_LINE_END_HYPHEN = re.compile(r"\b([A-Za-z]*[a-z])-\n[ \t]*([a-z]+)\b")
+_WORD_OR_COMPOUND = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+
+
+def join_line_end_hyphens(pages: list[str]) -> list[str]:
+    r"""``pages`` (the text of one PDF, page by page) with the words a typesetter hyphenated at
+    the end of a line joined again ("infor-" / "mation" -> "information"), so that searching for
+    the word finds it.
+
+    A hyphen that belongs to the word stays: the document decides. Where it writes the hyphenated
+    form elsewhere ("well-known"), or both halves are words it uses on their own ("self" and
+    "explanatory"), the line break is kept as it is; where it writes the joined word elsewhere,
+    or a half is no word of its own ("infor", "mation"), the word is joined.
+
+    >>> join_line_end_hyphens(["The infor-\nmation is well-\nknown: it is well known.", "Self-\nexplanatory, self and explanatory."])
+    ['The information is well-\nknown: it is well known.', 'Self-\nexplanatory, self and explanatory.']
+    """
+    breaks = [list(_LINE_END_HYPHEN.finditer(page)) for page in pages]
+    if not any(breaks):
+        return pages
+    used: set[str] = set()  # the words and hyphenated compounds the document writes on one line, and their parts
+    for page in pages:
+        for word in _WORD_OR_COMPOUND.findall(_LINE_END_HYPHEN.sub(" ", page)):
+            used.add(word.lower())
+            used.update(part.lower() for part in word.split("-"))
+
+    def join(match: re.Match[str]) -> str:
+        left, right = match.group(1).lower(), match.group(2).lower()
+        if f"{left}-{right}" in used or (left + right not in used and left in used and right in used):
+            return match.group(0)
+        return match.group(1) + match.group(2)
+
+    return [_LINE_END_HYPHEN.sub(join, page) for page in pages]
+
+
 def _markdown_sections(text: str) -> tuple[tuple[Section, ...], str]:
     """ATX (``#``) and setext (``===``/``---``) headings outside code fences -> sections, title."""
     headings: list[tuple[int, int, str]] = []  # (offset, level, text)
@@ -383,6 +419,7 @@ def _load_pdf(path: Path, data: bytes, skipped: list[SkippedFile]) -> list[Docum
     if not page_texts:
         raise DocumentError("a PDF without pages")
     ocr_pages = _read_scanned_pages(path, data, page_texts, skipped)
+    page_texts = join_line_end_hyphens(page_texts)
     if not any(t.strip() for t in page_texts):
         raise DocumentError(f"no text on any of its {len(page_texts)} pages, even with OCR (blank or pictures only?)")
     pages: list[int] = []

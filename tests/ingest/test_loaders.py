@@ -134,6 +134,20 @@ def test_pdf_pages(tmp_path):
     assert doc.page_at(doc.text.index("pears")) == 2
 
 
+def test_words_hyphenated_at_a_line_end_of_a_pdf_are_joined_but_compounds_stay(tmp_path):
+    page = (
+        "The council publishes the infor-\n"
+        "mation every spring, a well-\n"
+        "known habit: the well-known report.\n"
+        "Beekeepers read it with self-\n"
+        "discipline, as self and discipline demand."
+    )
+    [doc] = load_file(write(tmp_path / "typeset.pdf", pdf_bytes(page))).documents
+    assert "publishes the information every spring" in " ".join(doc.text.split())
+    assert "infor-" not in doc.text
+    assert "well-\nknown habit" in doc.text and "self-\ndiscipline" in doc.text
+
+
 def test_jsonl_documents_and_bad_lines(tmp_path):
     lines = [
         json.dumps({"id": "a", "title": "Alpha", "text": "Alpha text.", "url": "http://x/a"}),
