@@ -525,7 +525,7 @@ class ChatApp:
             from qa.presentation import inert_text
 
             return f"{ERROR_PREFIX} {inert_text(str(exc))}", sources_html(None), [], str(exc)
-        reply = chat_message(answer, root=self.root, threshold=_float_or_none(abstain_threshold))
+        reply = chat_message(answer, threshold=_float_or_none(abstain_threshold))
         return reply, sources_html(answer, name=self.display_name), [c.to_dict() for c in answer.citations], answer_as_text(answer, name=self.display_name)
 
     def citation_choices(self, citations: list[dict] | None) -> list[str]:

@@ -289,7 +289,7 @@ def withheld_by_threshold(answer: Answer, threshold: float | None) -> bool:
     return answer.abstained and threshold is not None and answer.confidence >= DEFAULT_ABSTAIN_THRESHOLD and answer.confidence < threshold
 
 
-def chat_message(answer: Answer, *, root: str | None = None, show_query: bool = True, threshold: float | None = None) -> str:
+def chat_message(answer: Answer, *, show_query: bool = True, threshold: float | None = None) -> str:
     """The chat reply: the answer, what was searched, and each citation expandable in place.
 
     ``threshold`` is the abstention threshold the user chose: when it, not the documents,

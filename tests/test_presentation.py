@@ -20,7 +20,7 @@ def _citation(number=1, text=HOSTILE, start=7, end=48, **kwargs):
 
 def test_chat_message_escapes_document_text_and_shows_citations():
     answer = Answer(question="q", text="**answer** [1]", citations=(_citation(section=("A", "B"), page=3),), confidence=0.7)
-    message = chat_message(answer, root="/docs")
+    message = chat_message(answer)
     assert message.startswith("**answer** <a href=\"#citation-1\" class=\"qa-marker\">[1]</a>")
     assert "<script>" not in message and "<img" not in message and "&lt;script&gt;" in message
     assert "onerror=&quot;alert&#40;1&#41;&quot;" in message
@@ -59,7 +59,7 @@ def test_a_near_miss_names_its_closest_passages_once_each_escaped():
     answer = _declined(NEAREST_MIN_CONFIDENCE + 0.01, hits)
     assert [h.rank for h in nearest_passages(answer)] == [1, 3, 4]
 
-    message = chat_message(answer, root="/docs")
+    message = chat_message(answer)
     assert message.startswith(answer.text)  # still reads as declined first (follow-ups skip it)
     assert f'<details class="qa-nearest"><summary>{NEAREST_LABEL}</summary>' in message
     assert message.count('class="qa-source qa-near"') == 3 and "hostile.md · Setup, page 2 · score 0.470 · chars 500–590" in message
