@@ -48,7 +48,12 @@ _CODE_PROMPT = re.compile(r"^(?:>>>|\.\.\.(?:[ \t]|$)|\$[ \t]|In \[\d+\]:|C:\\>)
 _SESSION_PROMPT = re.compile(r"^(?:>>>|\$[ \t]|In \[\d+\]:|C:\\>)")
 _CODE_START = re.compile(
     r"^[ \t]*(?:def |class |import |from \S+ import |return\b|if .*:$|for .*:$|while .*:$|try:$|except\b.*:$|"
-    r"with .*:$|elif .*:$|else:$|@\w|#include|print\()"
+    r"with .*:$|elif .*:$|else:$|@\w|print\()"
+)
+# A C preprocessor directive ("#include <stdio.h>", "#  define CHUNK 16384", "#endif"): code even
+# alone on its line, never a Markdown heading.
+_C_DIRECTIVE = re.compile(
+    r"^[ \t]*#[ \t]*(?:include[ \t]*[<\"]|define[ \t]+\w|undef[ \t]+\w|ifn?def[ \t]+\w|if[ \t]+\S|elif[ \t]+\S|else\b|endif\b|pragma[ \t]+\w)"
 )
 # An assignment or a call ending its line: code, unless the line reads as prose ("Contribution(s)
 # alone or by combination of their Contribution(s)").
@@ -136,7 +141,7 @@ _CODE_PUNCTUATION = re.compile(r"\"\"\"|\'\'\'|[(\[{]\s*$|^\s*[)\]}]+[)\]},;:]*\
 def _code_line(line: str) -> bool | None:
     """Whether ``line`` is code: True, False, or None for an indented line of prose — code in a
     block that holds code (a docstring, a comment), prose otherwise (an indented paragraph)."""
-    if _CODE_PROMPT.match(line) or _CODE_START.match(line) or _CODE_PUNCTUATION.search(line):
+    if _CODE_PROMPT.match(line) or _CODE_START.match(line) or _C_DIRECTIVE.match(line) or _CODE_PUNCTUATION.search(line):
         return True
     if _CODE_EXPRESSION.match(line) and not reads_as_prose(line):
         return True
@@ -282,7 +287,8 @@ def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]
             pending_marker = False
             continue
         code_lines = _code_lines(lines)
-        if code_lines and (len(lines) == 1 and _CODE_PROMPT.match(lines[0]) or len(lines) > 1 and code_lines * 2 >= len(lines)):
+        single = len(lines) == 1 and (_CODE_PROMPT.match(lines[0]) or _C_DIRECTIVE.match(lines[0]))
+        if code_lines and (single or len(lines) > 1 and code_lines * 2 >= len(lines)):
             out.append(Segment("code", block[0][0], block[-1][1]))
             pending_marker = False
             continue

@@ -399,3 +399,14 @@ def test_inline_markup_is_dropped_outside_code_but_python_is_left_alone():
     rendered = render_quote(text, 0, len(text), marker="[1]", bold=False)
     assert rendered.startswith("See Install deps then run \\`make \\_\\_init\\_\\_\\`")
     assert "f\\(\\*\\*kwargs\\)" in rendered and "on \\_\\_init\\_\\_ and 2 \\*\\* 8." in rendered
+
+
+def test_c_preprocessor_lines_are_code_not_headings():
+    text = (
+        "This sets the input and output to binary.\n\n"
+        "#if defined(MSDOS) || defined(WIN32)\n#  include <fcntl.h>\n#  define SET_BINARY_MODE(file) setmode(file)\n#else\n#endif\n\n"
+        "#define CHUNK 16384\n\n# Installing zlib\n\nRun make."
+    )
+    kinds = _kinds(text)
+    assert ("code", "#if defined(MSDOS) || defined(WIN32)\n#  include <fcntl.h>\n#  define SET_BINARY_MODE(file) setmode(file)\n#else\n#endif") in kinds
+    assert ("code", "#define CHUNK 16384") in kinds and ("heading", "# Installing zlib") in kinds
