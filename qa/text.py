@@ -107,12 +107,14 @@ def is_title(line: str, *, min_words: int = 1) -> bool:
     return len(significant) >= max(1, min_words) and all(w[:1].isupper() or w[:1].isdigit() for w in significant)
 
 
+# Markers of list items: bullets, "1." / "1)", and the lettered or roman ones of legal and
+# technical text: "(a)", "a)", "(iv)", "(2)".
+_LIST_MARKER = r"(?:[-*+•‣◦▪]|\d{1,3}[.)]|[a-z]\)|\((?:[a-z]|[ivx]{1,4}|\d{1,3})\))"
+# A list item: its marker, then its text (which can wrap onto the lines below).
+LIST_ITEM = re.compile(rf"^[ \t]*{_LIST_MARKER}[ \t]+(?=\S)")
 # A line that starts a block of its own in Markdown or plain text: a list item, a heading, a
 # quote, a table row, a code fence, an HTML tag, a horizontal rule or a setext underline.
-_OPENS_BLOCK = re.compile(
-    r"^[ \t]*(?:[-*+•‣◦▪][ \t]|\d{1,3}[.)][ \t]|\((?:[a-z]|[ivx]{1,4}|\d{1,3})\)[ \t]|#{1,6}(?:[ \t]|$)|>|\||```|~~~|<[A-Za-z/!]"
-    r"|(?:[-*_=][ \t]*){3,}$)"
-)
+_OPENS_BLOCK = re.compile(rf"^[ \t]*(?:{_LIST_MARKER}[ \t]|#{{1,6}}(?:[ \t]|$)|>|\||```|~~~|<[A-Za-z/!]|(?:[-*_=][ \t]*){{3,}}$)")
 # A row of a Markdown table: cells between pipes ("| a | b |", "a | b", "---|---").
 TABLE_ROW = re.compile(r"^[ \t]*\||\|[ \t]*$|[ \t]\|[ \t]|^[ \t]*:?-{3,}:?[ \t]*\|")
 # How a line that closes its clause ends: sentence punctuation, then closing quotes, brackets or markup.
@@ -126,11 +128,12 @@ def continues_line(previous: str, line: str) -> bool:
     """Whether ``line`` goes on with the sentence ``previous`` left open: a soft line break, as
     Markdown writes every paragraph and people wrap text by hand at any width.
 
-    ``previous`` must leave its clause open (no closing punctuation), neither line may be a table
-    row, and ``line`` must not start a block of its own (list item, heading, fence, tag). After a comma or a small word
-    ("and", "of", "the") any line goes on ("by the Python Software" + "Foundation"); otherwise a
-    line starting in lowercase or with inline markup goes on unless ``previous`` reads as a
-    title, and one starting with a capital does not (a title above its first sentence).
+    ``previous`` must leave its clause open (no closing punctuation), neither line may be a
+    table row, and ``line`` must not start a block of its own (list item, heading, fence, tag).
+    After a comma or a small word ("and", "of", "the") any line goes on ("by the Python
+    Software" + "Foundation"); otherwise a line starting in lowercase or with inline markup goes
+    on unless ``previous`` reads as a title, and one starting with a capital does not (a title
+    above its first sentence).
 
     >>> continues_line("Projects that intend to support old versions of Rust can disable lints by", "specifying the MSRV.")
     True
@@ -142,7 +145,7 @@ def continues_line(previous: str, line: str) -> bool:
     (False, False)
     """
     previous, line = previous.rstrip(), line.strip()
-    if not previous or not line or _OPENS_BLOCK.match(line) or _OPENS_BLOCK.match(previous) and not _LIST_MARKER_TEXT.match(previous):
+    if not previous or not line or _OPENS_BLOCK.match(line) or _OPENS_BLOCK.match(previous) and not LIST_ITEM.match(previous):
         return False
     if TABLE_ROW.search(previous) or TABLE_ROW.search(line):
         return False
@@ -151,10 +154,6 @@ def continues_line(previous: str, line: str) -> bool:
     if previous.endswith(",") or previous.split()[-1].lower() in STOPWORDS:
         return True
     return not is_title(previous) and (line[0].islower() or line[0] in _INLINE_OPENER)
-
-
-# A list item with words after its marker: its text can wrap onto the lines below.
-_LIST_MARKER_TEXT = re.compile(r"^[ \t]*(?:[-*+•‣◦▪][ \t]|\d{1,3}[.)][ \t]|\((?:[a-z]|[ivx]{1,4}|\d{1,3})\)[ \t])[ \t]*\S")
 
 
 def soft_wrapped_runs(lines: list[str]) -> list[list[int]]:

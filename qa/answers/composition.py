@@ -19,16 +19,13 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..text import STOPWORDS, TABLE_ROW, is_title, looks_hard_wrapped, soft_wrapped_runs, split_sentences
+from ..text import LIST_ITEM, STOPWORDS, TABLE_ROW, is_title, looks_hard_wrapped, soft_wrapped_runs, split_sentences
 
 Span = tuple[int, int]
 
 # A list marker alone on its line (HTML list items are extracted as "-" then the item's text).
 _MARKER_ONLY = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)])[ \t]*$")
 _NUMBER_MARKER = re.compile(r"^[ \t]*\d{1,3}\.[ \t]+$")  # "6. " before an item's text on its line
-# Markers of list items: bullets, "1." / "1)", and the lettered or roman ones of legal and
-# technical text: "(a)", "a)", "(iv)", "(2)".
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+•‣◦▪]|\d{1,3}[.)]|[a-z]\)|\((?:[a-z]|[ivx]{1,4}|\d{1,3})\))[ \t]+(?=\S)")
 _ATX_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}(?:[ \t]|$)")
 _SETEXT_RULE = re.compile(r"^[ \t]{0,3}(?:=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(?:```|~~~)")
@@ -206,9 +203,9 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
     if len(lines) == 2 and _SETEXT_RULE.match(lines[1]):
         out.append(Segment("heading", first_a, block[1][1]))
         return False
-    if _LIST_ITEM.match(lines[0]):
+    if LIST_ITEM.match(lines[0]):
         for (a, b), line in zip(block, lines):
-            marker = _LIST_ITEM.match(line)
+            marker = LIST_ITEM.match(line)
             if marker:
                 out.append(Segment("item", a + marker.end(), b))
             elif out and out[-1].kind == "item":
@@ -237,7 +234,7 @@ def _classify_paragraph(text: str, block: list[Span], out: list[Segment], pendin
     are not one hard-wrapped paragraph (lines going on with an open sentence stay together, see
     :func:`qa.text.continues_line`)."""
     lines = [text[a:b] for a, b in block]
-    if len(lines) > 1 and not looks_hard_wrapped(lines) and not _LIST_ITEM.match(lines[0]) and not _SETEXT_RULE.match(lines[-1]):
+    if len(lines) > 1 and not looks_hard_wrapped(lines) and not LIST_ITEM.match(lines[0]) and not _SETEXT_RULE.match(lines[-1]):
         for run in soft_wrapped_runs(lines):  # a paragraph per line, or per run of soft-wrapped lines
             pending_marker = _classify(text, [block[i] for i in run], out, pending_marker)
         return pending_marker
