@@ -414,7 +414,7 @@ def opens_section(text: str, start: int, parts: Sequence[Piece], *, passage_open
     The first sentence under a title is not preferred: a title names a topic, and what follows it
     first often restates it ("Install additional Python versions" → "To install additional
     Python versions, use pyenv install") while the answer to a question about the topic comes
-    later (bench/README.md, "Markdown documents": answer sentence +8 of 28 READMEs questions,
+    later (bench/README.md, "Markdown documents": answer sentence +8 of 28 questions over READMEs,
     +7 of 157 on pyfaq, +1 of 40 reference questions).
 
     >>> t = "Setup\n\nHow do I install it?\n\nRun the installer. Then reboot."
