@@ -129,7 +129,8 @@ def continues_line(previous: str, line: str) -> bool:
     Markdown writes every paragraph and people wrap text by hand at any width.
 
     ``previous`` must leave its clause open (no closing punctuation), neither line may be a
-    table row, and ``line`` must not start a block of its own (list item, heading, fence, tag).
+    table row (Markdown's, or a loader's "name: value; name: value" record), and ``line`` must
+    not start a block of its own (list item, heading, fence, tag).
     After a comma or a small word ("and", "of", "the") any line goes on ("by the Python
     Software" + "Foundation"); otherwise a line starting in lowercase or with inline markup goes
     on unless ``previous`` reads as a title, and one starting with a capital does not (a title
@@ -147,7 +148,7 @@ def continues_line(previous: str, line: str) -> bool:
     previous, line = previous.rstrip(), line.strip()
     if not previous or not line or _OPENS_BLOCK.match(line) or _OPENS_BLOCK.match(previous) and not LIST_ITEM.match(previous):
         return False
-    if TABLE_ROW.search(previous) or TABLE_ROW.search(line):
+    if TABLE_ROW.search(previous) or TABLE_ROW.search(line) or is_record(previous) or is_record(line):
         return False
     if _CLOSES_CLAUSE.search(previous):
         return False

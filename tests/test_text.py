@@ -115,3 +115,5 @@ def test_a_line_going_on_with_an_open_sentence_joins_it_at_any_width():
     assert _texts(blocks, split_blocks(blocks)) == blocks.split("\n")
     item = "* **Manage virtualenv.** Of course, you can create one\n    yourself, or use a plugin."
     assert len(split_blocks(item)) == 1
+    records = "name: honey; price: 12\nname: wax; price: 30"  # a sheet's rows, lowercase headers
+    assert _texts(records, split_blocks(records)) == records.split("\n")
