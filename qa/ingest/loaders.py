@@ -198,8 +198,7 @@ def join_line_end_hyphens(pages: list[str]) -> list[str]:
     >>> join_line_end_hyphens(["The infor-\nmation is well-\nknown: it is well known.", "Self-\nexplanatory, self and explanatory."])
     ['The information is well-\nknown: it is well known.', 'Self-\nexplanatory, self and explanatory.']
     """
-    breaks = [list(_LINE_END_HYPHEN.finditer(page)) for page in pages]
-    if not any(breaks):
+    if not any(_LINE_END_HYPHEN.search(page) for page in pages):
         return pages
     used: set[str] = set()  # the words and hyphenated compounds the document writes on one line, and their parts
     for page in pages:
