@@ -124,6 +124,16 @@ _CLOSES_CLAUSE = re.compile(r"[.!?…:;|][\"'”’»)\]*_`]*$")
 _INLINE_OPENER = "`[*_(\"'“‘"
 
 
+def leaves_sentence_open(line: str) -> bool:
+    """Whether ``line`` ends where its sentence must go on: after a comma or a small word.
+
+    >>> leaves_sentence_open("Copyright (C) 2001, 2002,"), leaves_sentence_open("as described in"), leaves_sentence_open("See below.")
+    (True, True, False)
+    """
+    words = line.split()
+    return bool(words) and (line.rstrip().endswith(",") or words[-1].lower() in STOPWORDS)
+
+
 def continues_line(previous: str, line: str) -> bool:
     """Whether ``line`` goes on with the sentence ``previous`` left open: a soft line break, as
     Markdown writes every paragraph and people wrap text by hand at any width.
@@ -152,7 +162,7 @@ def continues_line(previous: str, line: str) -> bool:
         return False
     if _CLOSES_CLAUSE.search(previous):
         return False
-    if previous.endswith(",") or previous.split()[-1].lower() in STOPWORDS:
+    if leaves_sentence_open(previous):
         return True
     return not is_title(previous) and (line[0].islower() or line[0] in _INLINE_OPENER)
 
@@ -172,12 +182,44 @@ def soft_wrapped_runs(lines: list[str]) -> list[list[int]]:
     return runs
 
 
+
+
+def paragraph_runs(lines: list[str]) -> list[list[int]]:
+    """Indexes of one paragraph's ``lines`` (no blank line among them) grouped into the blocks
+    they form: runs of soft-wrapped lines (:func:`soft_wrapped_runs`) where the paragraph is not
+    hard-wrapped; one block where it is, except that a list item starts a block of its own (unless
+    the line above leaves its sentence open: "as described in" + "(a) above") and the rows of a
+    table are a block each. A list of items of similar length looks hard-wrapped too.
+
+    >>> paragraph_runs(["Read the manual in the docs folder before you install the package.",
+    ...                 " * Read docs/INSTALL for the options the configure script takes.",
+    ...                 " * Read NEWS.md for the visible changes since the last release."])
+    [[0], [1], [2]]
+    >>> paragraph_runs(["  You may add Your own copyright statement to Your modifications and",
+    ...                 "  may provide additional or different license terms and conditions as",
+    ...                 "  stated in Section 4 (a) above, for use, reproduction, or distribution."])
+    [[0, 1, 2]]
+    """
+    if len(lines) > 1 and not looks_hard_wrapped(lines):
+        return soft_wrapped_runs(lines)
+    table = len(lines) > 1 and all(TABLE_ROW.search(line) for line in lines)
+    runs: list[list[int]] = []
+    for i, line in enumerate(lines):
+        starts_item = LIST_ITEM.match(line) and not (i and leaves_sentence_open(lines[i - 1]))
+        if runs and not table and not starts_item:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
 def split_blocks(text: str, start: int = 0, end: int | None = None) -> list[Span]:
     """Split ``text[start:end]`` into paragraph-like blocks.
 
     Blank lines always separate blocks. A single newline separates blocks too, unless the text
     looks hard-wrapped at a fixed width or the line goes on with a sentence the line before left
-    open (:func:`continues_line`): then it is a soft line break inside a paragraph.
+    open (:func:`continues_line`): then it is a soft line break inside a paragraph. List items
+    and table rows are blocks of their own either way (:func:`paragraph_runs`).
 
     >>> t = "Title\\nFirst para.\\n\\nSecond."
     >>> [t[a:b] for a, b in split_blocks(t)]
@@ -195,18 +237,12 @@ def split_blocks(text: str, start: int = 0, end: int | None = None) -> list[Span
         pos = match.end()
     paragraphs.append((pos, end))
     for p_start, p_end in paragraphs:
-        chunk = text[p_start:p_end]
-        lines = chunk.split("\n")
-        if len(lines) > 1 and not looks_hard_wrapped(lines):
-            starts = [p_start]
-            for line in lines:
-                starts.append(starts[-1] + len(line) + 1)
-            for run in soft_wrapped_runs(lines):
-                span = _strip_span(text, starts[run[0]], starts[run[-1]] + len(lines[run[-1]]))
-                if span:
-                    spans.append(span)
-        else:
-            span = _strip_span(text, p_start, p_end)
+        lines = text[p_start:p_end].split("\n")
+        starts = [p_start]
+        for line in lines:
+            starts.append(starts[-1] + len(line) + 1)
+        for run in paragraph_runs(lines):
+            span = _strip_span(text, starts[run[0]], starts[run[-1]] + len(lines[run[-1]]))
             if span:
                 spans.append(span)
     return spans

@@ -117,3 +117,38 @@ def test_a_line_going_on_with_an_open_sentence_joins_it_at_any_width():
     assert len(split_blocks(item)) == 1
     records = "name: honey; price: 12\nname: wax; price: 30"  # a sheet's rows, lowercase headers
     assert _texts(records, split_blocks(records)) == records.split("\n")
+
+
+def test_list_items_and_table_rows_are_blocks_of_their_own_in_hard_wrapped_text():
+    # A list of items of similar length looks hard-wrapped: its items must still stay apart,
+    # or a sentence unit (and a quote) runs over the whole list.
+    readme = (
+        "Check manual/README for details of the formatters that man-db requires.\n"
+        " * Read docs/INSTALL.autoconf for generic options to configure.\n"
+        " * Read docs/INSTALL.quick if you know all about man-db.\n"
+        " * Read NEWS.md for visible changes since the last public release.\n"
+        " * Read ChangeLog for details of recent source code changes."
+    )
+    assert _texts(readme, split_blocks(readme)) == [line.strip() for line in readme.split("\n")]
+    assert _texts(readme, sentence_spans(readme))[1] == "* Read docs/INSTALL.autoconf for generic options to configure."
+    # A lettered item continuing a sentence ("as stated in" + "(a) above") is no item.
+    licence = (
+        "  You may add Your own copyright statement to Your modifications and may provide the\n"
+        "  additional or different license terms and conditions for use as stated in\n"
+        "  (a) above, for reproduction, or distribution of Your modifications, or for any such"
+    )
+    assert _texts(licence, split_blocks(licence)) == [licence.strip()]
+    table = (
+        "| Compressor name         | Ratio | Compression| Decompress.|\n"
+        "| ---------------         | ------| -----------| ---------- |\n"
+        "| **zstd 1.5.1 -1**       | 2.887 |   530 MB/s |  1700 MB/s |\n"
+        "| [zlib] 1.2.11 -1        | 2.743 |    95 MB/s |   400 MB/s |"
+    )
+    assert _texts(table, split_blocks(table)) == table.split("\n")
+
+
+def test_leaves_sentence_open():
+    from qa.text import leaves_sentence_open
+
+    assert leaves_sentence_open("Copyright (C) 2001, 2002,") and leaves_sentence_open("as described in")
+    assert not leaves_sentence_open("See below.") and not leaves_sentence_open("Usage") and not leaves_sentence_open("")

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from ..text import LIST_ITEM, STOPWORDS, TABLE_ROW, is_title, looks_hard_wrapped, soft_wrapped_runs, split_sentences
+from ..text import LIST_ITEM, STOPWORDS, TABLE_ROW, is_title, leaves_sentence_open, looks_hard_wrapped, paragraph_runs, split_sentences
 
 Span = tuple[int, int]
 
@@ -133,6 +133,9 @@ _ENDS_A_WRAPPED_SENTENCE = re.compile(r"^[ \t]+(?:[A-Za-z][A-Za-z'’-]*[ \t]+){
 _COMMENT = re.compile(r"^[ \t]*(?:#|//|/\*|\*|\"\"\"|\'\'\')")
 # Lines only code writes: a triple quote, a line left open by a bracket, a line of closing brackets.
 _CODE_PUNCTUATION = re.compile(r"\"\"\"|\'\'\'|[(\[{]\s*$|^\s*[)\]}]+[)\]},;:]*\s*$")
+# A line that is nothing but inline code ("   `zstd --train samples/* -o dict`"): a paragraph of
+# such lines is a command shown on its own, code and never a title.
+_CODE_SPAN_LINE = re.compile(r"^[ \t]*(?:`[^`\n]+`[ \t]*)+$")
 
 
 def _code_line(line: str) -> bool | None:
@@ -152,8 +155,13 @@ def _code_line(line: str) -> bool | None:
 
 
 def _code_lines(lines: Sequence[str]) -> int:
-    """How many of a block's lines are code (see :func:`_code_line`)."""
+    """How many of a block's lines are code (see :func:`_code_line`). An indented line without
+    code symbols under a line of prose that leaves its sentence open is that sentence going on
+    (a hanging indent: "Copyright (C) 2001, 2002," + "          2003 Colin Watson.")."""
     kinds = [_code_line(line) for line in lines]
+    for i in range(1, len(kinds)):
+        if kinds[i] and kinds[i - 1] is not True and leaves_sentence_open(lines[i - 1]) and not _CODE_SYMBOLS.search(lines[i]):
+            kinds[i] = None
     code = sum(1 for kind in kinds if kind)
     return code + sum(1 for kind in kinds if kind is None) if code else 0
 
@@ -230,15 +238,17 @@ def _classify(text: str, block: list[Span], out: list[Segment], pending_marker: 
 
 
 def _classify_paragraph(text: str, block: list[Span], out: list[Segment], pending_marker: bool) -> bool:
-    """:func:`_classify` a block of prose lines: as one paragraph, or line by line where its lines
-    are not one hard-wrapped paragraph (lines going on with an open sentence stay together, see
-    :func:`qa.text.continues_line`)."""
+    """:func:`_classify` a block of prose lines as the blocks :func:`qa.text.paragraph_runs` finds
+    in it: one hard-wrapped paragraph, or a paragraph per line where its lines are not one (lines
+    going on with an open sentence stay together), and a list item or table row per block either
+    way. A list whose items are not hard-wrapped is classified whole: a line without a marker
+    goes on with the item above it."""
     lines = [text[a:b] for a, b in block]
-    if len(lines) > 1 and not looks_hard_wrapped(lines) and not LIST_ITEM.match(lines[0]) and not _SETEXT_RULE.match(lines[-1]):
-        for run in soft_wrapped_runs(lines):  # a paragraph per line, or per run of soft-wrapped lines
-            pending_marker = _classify(text, [block[i] for i in run], out, pending_marker)
-        return pending_marker
-    return _classify(text, block, out, pending_marker)
+    if LIST_ITEM.match(lines[0]) and not looks_hard_wrapped(lines) or _SETEXT_RULE.match(lines[-1]):
+        return _classify(text, block, out, pending_marker)
+    for run in paragraph_runs(lines):  # a paragraph per line, per run of soft-wrapped lines, per list item
+        pending_marker = _classify(text, [block[i] for i in run], out, pending_marker)
+    return pending_marker
 
 
 def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]:
@@ -285,7 +295,7 @@ def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]
             continue
         code_lines = _code_lines(lines)
         single = len(lines) == 1 and (_CODE_PROMPT.match(lines[0]) or _C_DIRECTIVE.match(lines[0]))
-        if code_lines and (single or len(lines) > 1 and code_lines * 2 >= len(lines)):
+        if code_lines and (single or len(lines) > 1 and code_lines * 2 >= len(lines)) or all(map(_CODE_SPAN_LINE.match, lines)):
             out.append(Segment("code", block[0][0], block[-1][1]))
             pending_marker = False
             continue
@@ -305,9 +315,12 @@ def _table(block: list[Span], rule: int, out: list[Segment]) -> None:
 def _numbered_titles(text: str, out: list[Segment]) -> list[Segment]:
     """A lone "6. Editors and IDEs" between paragraphs is a chapter's title, not a list of one
     item: an item with a number before it on its line, shaped like a title, and no item on either
-    side becomes a heading (its number included)."""
-    for i, segment in enumerate(out):
-        if segment.kind != "item" or any(0 <= j < len(out) and out[j].kind == "item" for j in (i - 1, i + 1)):
+    side becomes a heading (its number included). Code between items does not part them: "1.
+    Create the dictionary", a command, "2. Compress with it", a command, are steps."""
+    kept = [i for i, s in enumerate(out) if s.kind != "code"]
+    for n, i in enumerate(kept):
+        segment = out[i]
+        if segment.kind != "item" or any(0 <= m < len(kept) and out[kept[m]].kind == "item" for m in (n - 1, n + 1)):
             continue
         line_start = text.rfind("\n", 0, segment.start) + 1
         title = text[segment.start : segment.end]
@@ -595,8 +608,18 @@ def _inline_prose(text: str) -> str:
 
 
 def _code_block(code: str) -> str:
-    """A fenced code block that no backtick run inside ``code`` can close."""
+    """A fenced code block that no backtick run inside ``code`` can close. Commands written as
+    inline code on lines of their own lose their backticks and indentation.
+
+    >>> print(_code_block("   `zstd -D dict FILE`"))
+    ```text
+    zstd -D dict FILE
+    ```
+    """
     lines = code.split("\n")
+    if all(_CODE_SPAN_LINE.match(line) for line in lines if line.strip()):
+        lines = [re.sub(r"`([^`\n]+)`", r"\1", line.strip()) for line in lines]
+        code = "\n".join(lines)
     if len(lines) > CODE_MAX_LINES:
         lines = lines[:CODE_MAX_LINES] + ["…"]
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)

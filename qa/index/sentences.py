@@ -62,7 +62,9 @@ def passage_sentence_spans(text: str, min_words: int = MIN_UNIT_WORDS, *, code_u
         return [(0, len(text))] if text.strip() else []
     if not code_units:
         return _merge_short(text, spans, min_words)
-    code = [s for s in segments(text) if s.kind == "code"]
+    structure = segments(text)
+    code = [s for s in structure if s.kind == "code"]
+    items = [(s.start, s.end) for s in structure if s.kind == "item"]
     units: list[tuple[int, int]] = []
     prose: list[tuple[int, int]] = []
     i = 0
@@ -72,40 +74,53 @@ def passage_sentence_spans(text: str, min_words: int = MIN_UNIT_WORDS, *, code_u
             prose.append(spans[i])
             i += 1
             continue
-        units.extend(_merge_short(text, prose, min_words))
+        units.extend(_merge_short(text, prose, min_words, items))
         prose = []
         end = spans[i][1]
         while i < len(spans) and spans[i][0] < block.end:
             end = max(end, spans[i][1])
             i += 1
         units.append((block.start if block.start <= end else spans[i - 1][0], end))
-    units.extend(_merge_short(text, prose, min_words))
+    units.extend(_merge_short(text, prose, min_words, items))
     return units
 
 
-def _merge_short(text: str, spans: list[tuple[int, int]], min_words: int) -> list[tuple[int, int]]:
+def _merge_short(
+    text: str, spans: list[tuple[int, int]], min_words: int, items: Sequence[tuple[int, int]] = ()
+) -> list[tuple[int, int]]:
     r"""Consecutive sentence spans with fragments under ``min_words`` merged into the next one.
-    A table row (:func:`qa.text.is_record`) ends its unit: rows are never glued together.
+    A table row (:func:`qa.text.is_record`) ends its unit: rows are never glued together. A list
+    item (a span inside one of ``items``) ends its unit before a sentence outside every item: the
+    paragraph after a list is no part of its last item.
 
     >>> t = "Troops\n\nCountry: Japan; Troops: 1,500\n\nCountry: Korea; Troops: 900"
     >>> [t[a:b] for a, b in _merge_short(t, [(0, 6), (8, 37), (39, 66)], 8)]
     ['Troops\n\nCountry: Japan; Troops: 1,500', 'Country: Korea; Troops: 900']
+    >>> t = "- Read NEWS.md first.\n\nThe C source requires a C99 compiler."
+    >>> [t[a:b] for a, b in _merge_short(t, [(0, 21), (23, 61)], 8, items=[(2, 21)])]
+    ['- Read NEWS.md first.', 'The C source requires a C99 compiler.']
     """
     if not spans:
         return []
+
+    def in_item(span: tuple[int, int]) -> bool:
+        return any(a < span[1] and span[0] < b for a, b in items)
+
     units: list[tuple[int, int]] = []
-    unit_closed: list[bool] = []  # whether each finished unit ends with a table row
+    unit_closed: list[bool] = []  # whether each finished unit ends with a table row or a list item
     start, end, words = spans[0][0], spans[0][1], len(text[spans[0][0] : spans[0][1]].split())
     closed = is_record(text[start:end])
+    item = in_item(spans[0])
     for a, b in spans[1:]:
         n = len(text[a:b].split())
-        if words < min_words and not closed and words + n <= MAX_SENTENCE_WORDS:
+        next_item = in_item((a, b))
+        if words < min_words and not closed and not (item and not next_item) and words + n <= MAX_SENTENCE_WORDS:
             end, words = b, words + n
         else:
             units.append((start, end))
-            unit_closed.append(closed)
+            unit_closed.append(closed or item and not next_item)
             start, end, words = a, b, n
-        closed = is_record(text[a:b])
+        closed, item = is_record(text[a:b]), next_item
     tail_joins = units and words < min_words and not closed and not unit_closed[-1]
     if tail_joins and len(text[units[-1][0] : end].split()) <= MAX_SENTENCE_WORDS:
         units[-1] = (units[-1][0], end)  # a short tail joins the unit before it

@@ -410,3 +410,55 @@ def test_c_preprocessor_lines_are_code_not_headings():
     kinds = _kinds(text)
     assert ("code", "#if defined(MSDOS) || defined(WIN32)\n#  include <fcntl.h>\n#  define SET_BINARY_MODE(file) setmode(file)\n#else\n#endif") in kinds
     assert ("code", "#define CHUNK 16384") in kinds and ("heading", "# Installing zlib") in kinds
+
+
+def test_a_hanging_indent_goes_on_with_its_sentence_and_is_not_code():
+    notice = (
+        "Copyright (C) 1996, 1997, 1998, 2000 Fabrizio Polacco.\n\n"
+        "Copyright (C) 2001, 2002, 2003, 2004, 2005, 2006, 2007, 2008, 2009, 2010,\n"
+        "              2011, 2012, 2013, 2014 Colin Watson."
+    )
+    assert [k for k, _ in _kinds(notice)] == ["text", "text"]
+    start = notice.index("Copyright (C) 2001")
+    assert not is_code(pieces(notice), start, len(notice))
+    # Code that goes on after an open line stays code: the line above is code, or the indented
+    # line has code symbols.
+    call = "result = compute(first_argument,\n                 second_argument)"
+    assert [k for k, _ in _kinds(call)] == ["code"]
+    prose_then_code = "Call it with the arguments,\n    frobnicate(x=1, y=2) == 3"
+    assert "code" in [k for k, _ in _kinds(prose_then_code)]
+
+
+def test_list_items_in_a_hard_wrapped_paragraph_are_items():
+    readme = (
+        "Check manual/README for details of the formatters that man-db requires.\n"
+        " * Read docs/INSTALL.autoconf for generic options to configure.\n"
+        " * Read docs/INSTALL.quick if you know all about man-db.\n"
+        " * Read NEWS.md for visible changes since the last public release."
+    )
+    assert [k for k, _ in _kinds(readme)] == ["text", "item", "item", "item"]
+    assert _kinds(readme)[1] == ("item", "Read docs/INSTALL.autoconf for generic options to configure.")
+
+
+def test_a_command_alone_on_its_line_is_code_and_numbered_steps_around_code_stay_steps():
+    how_to = (
+        "### Dictionary compression How To:\n\n"
+        "1. Create the dictionary\n\n"
+        "   `zstd --train FullPathToTrainingSet/* -o dictionaryName`\n\n"
+        "2. Compress with dictionary\n\n"
+        "   `zstd -D dictionaryName FILE`\n\n"
+        "Dictionaries work best on small files of one kind."
+    )
+    assert [k for k, _ in _kinds(how_to)] == ["heading", "item", "code", "item", "code", "text"]
+    assert _kinds(how_to)[2][1].strip() == "`zstd --train FullPathToTrainingSet/* -o dictionaryName`"
+    # Quoted, the step reads as a list item and the command as a code block without its backticks.
+    step = how_to.index("Create")
+    quote = render_quote(how_to, step, how_to.index("2. Compress") - 2, marker="[1]", bold=True)
+    assert quote.startswith("- **Create the dictionary** [1]")
+    assert "```text\nzstd --train FullPathToTrainingSet/* -o dictionaryName\n```" in quote
+    # Inline code inside a sentence's line is still prose, and a lone numbered title between
+    # paragraphs is still a title.
+    sentence = "Install it with\n`pip install qa`"
+    assert [k for k, _ in _kinds(sentence)] == ["text"]
+    chapter = "The end of a chapter.\n\n6. Editors and IDEs\n\nThe next chapter starts here."
+    assert [k for k, _ in _kinds(chapter)] == ["text", "heading", "text"]

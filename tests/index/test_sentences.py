@@ -155,3 +155,27 @@ def test_stored_bits_follow_the_index_size(monkeypatch):
     assert sentences.stored_bits(sentences.SENTENCE_4BIT_THRESHOLD, 384) == 4
     assert sentences.stored_bits(10, 384, current=4) == 4  # a 4-bit index stays 4-bit as it shrinks
     assert sentences.stored_bits(10**7, 385) == 8  # odd dimensions cannot be packed in pairs
+
+
+def test_a_list_item_is_never_glued_to_the_paragraph_after_the_list():
+    from qa.index.sentences import passage_sentence_spans
+
+    # Short items join the next item, never the sentence after the list: a lead quoting it would
+    # carry the list's last item (and before this rule, the whole list).
+    text = (
+        "Please read the manual first.\n\n"
+        " * Read NEWS.md for visible changes since the last public release.\n"
+        " * Read docs/TODO for future plans.\n\n"
+        "The C source requires a C99 compiler."
+    )
+    units = [text[a:b] for a, b in passage_sentence_spans(text)]
+    assert units[-1] == "The C source requires a C99 compiler."
+    assert not any("TODO" in u and "C99" in u for u in units)
+    # A short item still joins the item after it, and a short last sentence the one before it.
+    items = "- Read docs/TODO.\n- Read NEWS.md for the visible changes since the last release.\n\nThen build."
+    units = [items[a:b] for a, b in passage_sentence_spans(items)]
+    assert units[0] == "- Read docs/TODO.\n- Read NEWS.md for the visible changes since the last release."
+    assert units[1] == "Then build."
+    # Units still cover every sentence in order, without overlap.
+    spans = passage_sentence_spans(text)
+    assert all(b <= c for (_, b), (c, _) in zip(spans, spans[1:]))
