@@ -163,15 +163,26 @@ def document_view_html(document: Document, citation: Citation, *, name: str, max
 # A citation marker as the answer text writes it: " [3]" after a quote. Brackets inside quoted
 # text are escaped ("\[3\]"), so only real markers match.
 _MARKER = re.compile(r"(?<![\\\w])\[(\d{1,3})\](?!\()")
+# A code span of an answer's Markdown (a backslash-escaped backtick opens none).
+_CODE_SPAN = re.compile(r"(?<!\\)(`+)(?=\S)(.+?)(?<=\S)\1")
 
 
 def link_markers(text: str) -> str:
-    r"""Citation markers ``[n]`` as links to their citation below the answer.
+    r"""Citation markers ``[n]`` as links to their citation below the answer (never inside a code
+    span, where a link would show as its HTML).
 
-    >>> link_markers("**Paris is in France.** [1] See note \\[2\\].")
-    '**Paris is in France.** <a href="#citation-1" class="qa-marker">[1]</a> See note \\[2\\].'
+    >>> link_markers("**Paris is in France.** [1] See note \\[2\\], and `x = [3]`.")
+    '**Paris is in France.** <a href="#citation-1" class="qa-marker">[1]</a> See note \\[2\\], and `x = [3]`.'
     """
-    return _MARKER.sub(lambda m: f'<a href="#citation-{m.group(1)}" class="qa-marker">[{m.group(1)}]</a>', text)
+    out, position = [], 0
+    for span in _CODE_SPAN.finditer(text):
+        out += [_MARKER.sub(_marker_link, text[position : span.start()]), span.group(0)]
+        position = span.end()
+    return "".join(out) + _MARKER.sub(_marker_link, text[position:])
+
+
+def _marker_link(match: re.Match[str]) -> str:
+    return f'<a href="#citation-{match.group(1)}" class="qa-marker">[{match.group(1)}]</a>'
 
 
 def plain_text(markdown: str) -> str:

@@ -21,7 +21,7 @@ from tests.helpers import ROOT, SEED_DOC, pdf_bytes, write
 
 HOSTILE_MD = """# Hostile notes
 
-The secret launch code of the zebra project is 48151623. <script>window.__pwned = 1;</script>
+The secret launch code of the zebra project is 48151623, filed as `<img src="x" onerror="window.__pwned = 4">` in the vault. <script>window.__pwned = 1;</script>
 <img src="x" onerror="window.__pwned = 2"> ![tracker](http://tracker.invalid/pixel.png) [click](javascript:window.__pwned=3)
 
 <iframe src="http://tracker.invalid/frame"></iframe> **bold** and `code`.
@@ -748,6 +748,8 @@ def test_browser_hostile_upload_runs_nothing(server, browser, tmp_path):
     page.locator("#chat details.qa-citation").first.locator("summary").click()
     _assert_nothing_ran(page, requests, dialogs)
     assert "<script>" in page.locator("#sources-panel").inner_text()  # shown as text
+    # The quote's code span is shown as code, its tag as text.
+    assert 'onerror="window.__pwned = 4"' in page.locator("#chat code").first.inner_text()
     page.close()
 
 

@@ -592,16 +592,17 @@ def _inert(text: str) -> str:
 def _inline_prose(text: str) -> str:
     r"""One line of prose as inert Markdown: the source's own link markup is dropped, and its
     emphasis outside code spans (the words stay), whitespace collapsed, HTML escaped, Markdown
-    syntax backslash-escaped.
+    syntax backslash-escaped; a code span stays a code span (whose text Markdown shows as it is,
+    tags included, and never reads as markup).
 
     >>> print(_inline_prose("[**Install deps**](https://x) with `make __init__` or f(**kwargs), see [`root`](a.md)"))
-    Install deps with \`make \_\_init\_\_\` or f\(\*\*kwargs\), see \`root\`
+    Install deps with `make __init__` or f\(\*\*kwargs\), see `root`
     """
     text = _drop(_LINK, " ".join(text.split()))
     out, position = [], 0
     for span in _CODE_SPAN.finditer(text):
         out.append(_inert(_drop(_EMPHASIS, text[position : span.start()])))
-        out.append(_inert(span.group(0)))
+        out.append(span.group(0))
         position = span.end()
     out.append(_inert(_drop(_EMPHASIS, text[position:])))
     return "".join(out)
