@@ -186,11 +186,20 @@ def _marker_link(match: re.Match[str]) -> str:
 
 
 def plain_text(markdown: str) -> str:
-    r"""An answer's Markdown as plain text: no bold, no escapes, entities decoded.
+    r"""An answer's Markdown as plain text: no bold, no escapes, entities decoded (code spans
+    keep their text as written, backslashes included).
 
-    >>> plain_text(r"**Use \[brackets\] &amp; more.** [1]")
-    'Use [brackets] & more. [1]'
+    >>> plain_text(r"**Use \[brackets\] &amp; more.** [1] Run `dir C:\temp`.")
+    'Use [brackets] & more. [1] Run `dir C:\\temp`.'
     """
+    out, position = [], 0
+    for span in _CODE_SPAN.finditer(markdown):
+        out += [_unescaped(markdown[position : span.start()]), span.group(0)]
+        position = span.end()
+    return "".join(out) + _unescaped(markdown[position:])
+
+
+def _unescaped(markdown: str) -> str:
     return html.unescape(re.sub(r"\\(.)", r"\1", markdown)).replace("**", "")
 
 

@@ -196,8 +196,8 @@ def paragraph_runs(lines: list[str]) -> list[list[int]]:
     ...                 " * Read NEWS.md for the visible changes since the last release."])
     [[0], [1], [2]]
     >>> paragraph_runs(["  You may add Your own copyright statement to Your modifications and",
-    ...                 "  may provide additional or different license terms and conditions as",
-    ...                 "  stated in Section 4 (a) above, for use, reproduction, or distribution."])
+    ...                 "  may provide additional or different license terms and conditions as in",
+    ...                 "  (a) above, for use, reproduction, or distribution of Your modifications."])
     [[0, 1, 2]]
     """
     if len(lines) > 1 and not looks_hard_wrapped(lines):
