@@ -174,15 +174,21 @@ def link_markers(text: str) -> str:
     >>> link_markers("**Paris is in France.** [1] See note \\[2\\], and `x = [3]`.")
     '**Paris is in France.** <a href="#citation-1" class="qa-marker">[1]</a> See note \\[2\\], and `x = [3]`.'
     """
-    out, position = [], 0
-    for span in _CODE_SPAN.finditer(text):
-        out += [_MARKER.sub(_marker_link, text[position : span.start()]), span.group(0)]
-        position = span.end()
-    return "".join(out) + _MARKER.sub(_marker_link, text[position:])
+    return _outside_code_spans(text, lambda part: _MARKER.sub(_marker_link, part))
 
 
 def _marker_link(match: re.Match[str]) -> str:
     return f'<a href="#citation-{match.group(1)}" class="qa-marker">[{match.group(1)}]</a>'
+
+
+def _outside_code_spans(markdown: str, transform: Callable[[str], str]) -> str:
+    """``markdown`` with ``transform`` applied to the text between its code spans; the spans
+    stay as they are."""
+    out, position = [], 0
+    for span in _CODE_SPAN.finditer(markdown):
+        out += [transform(markdown[position : span.start()]), span.group(0)]
+        position = span.end()
+    return "".join(out) + transform(markdown[position:])
 
 
 def plain_text(markdown: str) -> str:
@@ -192,11 +198,7 @@ def plain_text(markdown: str) -> str:
     >>> plain_text(r"**Use \[brackets\] &amp; more.** [1] Run `dir C:\temp`.")
     'Use [brackets] & more. [1] Run `dir C:\\temp`.'
     """
-    out, position = [], 0
-    for span in _CODE_SPAN.finditer(markdown):
-        out += [_unescaped(markdown[position : span.start()]), span.group(0)]
-        position = span.end()
-    return "".join(out) + _unescaped(markdown[position:])
+    return _outside_code_spans(markdown, _unescaped)
 
 
 def _unescaped(markdown: str) -> str:

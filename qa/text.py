@@ -182,8 +182,6 @@ def soft_wrapped_runs(lines: list[str]) -> list[list[int]]:
     return runs
 
 
-
-
 def paragraph_runs(lines: list[str]) -> list[list[int]]:
     """Indexes of one paragraph's ``lines`` (no blank line among them) grouped into the blocks
     they form: runs of soft-wrapped lines (:func:`soft_wrapped_runs`) where the paragraph is not

@@ -619,7 +619,7 @@ def _code_block(code: str) -> str:
     """
     lines = code.split("\n")
     if all(_CODE_SPAN_LINE.match(line) for line in lines if line.strip()):
-        lines = [re.sub(r"`([^`\n]+)`", r"\1", line.strip()) for line in lines]
+        lines = [_CODE_SPAN.sub(r"\2", line.strip()) for line in lines]
         code = "\n".join(lines)
     if len(lines) > CODE_MAX_LINES:
         lines = lines[:CODE_MAX_LINES] + ["…"]

@@ -114,11 +114,12 @@ def _merge_short(
     for a, b in spans[1:]:
         n = len(text[a:b].split())
         next_item = in_item((a, b))
-        if words < min_words and not closed and not (item and not next_item) and words + n <= MAX_SENTENCE_WORDS:
+        list_ends = item and not next_item
+        if words < min_words and not closed and not list_ends and words + n <= MAX_SENTENCE_WORDS:
             end, words = b, words + n
         else:
             units.append((start, end))
-            unit_closed.append(closed or item and not next_item)
+            unit_closed.append(closed or list_ends)
             start, end, words = a, b, n
         closed, item = is_record(text[a:b]), next_item
     tail_joins = units and words < min_words and not closed and not unit_closed[-1]
